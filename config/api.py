@@ -1,0 +1,109 @@
+"""API plumbing shared by every app: one error body, pagination, throttling."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
+
+from config.errors import DomainError
+from config.request_context import get_request_id
+
+logger = logging.getLogger("specgate.api")
+
+
+def error_body(code: str, message: str, details=None) -> dict:
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": details if details is not None else {},
+            "request_id": get_request_id(),
+        }
+    }
+
+
+def _first_message(details) -> str:
+    if isinstance(details, dict):
+        for key, value in details.items():
+            inner = _first_message(value)
+            if inner:
+                return inner if key == "non_field_errors" else f"{key}: {inner}"
+    if isinstance(details, list) and details:
+        return _first_message(details[0])
+    return str(details) if details else ""
+
+
+def exception_handler(exc, context):
+    """Every error answers {"error": {"code", "message", "details", "request_id"}}."""
+    headers = {}
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        exc = exceptions.ValidationError(detail)
+    if not isinstance(exc, exceptions.APIException):
+        return None  # let Django answer 500 (and log it)
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait) + 1)
+    if isinstance(exc, exceptions.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        message = _first_message(details) or "The request is not valid."
+        body = error_body("invalid", f"Invalid input — {message}", details)
+    else:
+        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+        body = error_body(code, str(exc.detail))
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class UserOrTokenRateThrottle(UserRateThrottle):
+    """Per user for sessions, per token for API tokens."""
+
+    scope = "user"
+
+    def get_cache_key(self, request, view):
+        token = getattr(request, "auth", None)
+        token_id = getattr(token, "pk", None)
+        if token_id is not None:
+            return self.cache_format % {"scope": self.scope, "ident": f"token-{token_id}"}
+        return super().get_cache_key(request, view)
+
+
+class ScopedUserThrottle(SimpleRateThrottle):
+    """A stricter per-user budget for expensive writes; set ``scope`` in a subclass."""
+
+    def get_cache_key(self, request, view):
+        ident = request.user.pk if request.user.is_authenticated else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class ImportThrottle(ScopedUserThrottle):
+    scope = "import"
+
+
+class TokenCreateThrottle(ScopedUserThrottle):
+    scope = "token_create"
+
+
+def problem(status_code: int, code: str, message: str, details=None) -> Response:
+    return Response(error_body(code, message, details), status=status_code)
+
+
+__all__ = ["exception_handler", "Pagination", "problem", "status"]

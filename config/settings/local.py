@@ -1,0 +1,16 @@
+"""Development and the quick start: SQLite, DEBUG on, e-mail on the console."""
+
+from config.env import env_bool, env_str
+
+from .base import *  # noqa: F403
+
+SPECGATE_ENV = "local"
+DEBUG = env_bool("DJANGO_DEBUG", True)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY") or "django-insecure-local-development-key-change-me"
+MAILERS = build_mailers(  # noqa: F405
+    env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+)
+ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
