@@ -1,0 +1,193 @@
+"""Projects, memberships and project settings."""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from audit.services import record_event
+from config.errors import Conflict, Forbidden, InvalidInput, NotFound
+from reviews.models import Membership, Project, Role
+from reviews.permissions import (
+    can_change_project_settings,
+    can_create_project,
+    can_manage_members,
+    forget_roles,
+    require,
+)
+
+
+def _project_event(actor, project: Project, verb: str, obj=None, before=None, after=None):
+    target = obj or project
+    return record_event(
+        actor=actor,
+        verb=verb,
+        object_type=target._meta.model_name,
+        object_id=target.pk,
+        object_repr=str(target),
+        project_id=project.pk,
+        before=before,
+        after=after,
+    )
+
+
+def _clean(instance) -> None:
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        raise InvalidInput("Invalid input.", details=exc.message_dict) from exc
+
+
+@transaction.atomic
+def project_create(*, actor, slug: str, name: str, description: str = "") -> Project:
+    if not can_create_project(actor):
+        raise Forbidden("Only staff can create projects.")
+    project = Project(slug=(slug or "").strip(), name=(name or "").strip(), description=description)
+    _clean(project)
+    project.save()
+    _project_event(
+        actor, project, "project.created", after={"slug": project.slug, "name": project.name}
+    )
+    return project
+
+
+def _find_user(email: str):
+    User = get_user_model()
+    try:
+        return User.objects.get(email__iexact=(email or "").strip(), is_active=True)
+    except User.DoesNotExist:
+        raise InvalidInput(
+            f"No active user with e-mail {email!r}.", details={"user": ["Unknown user."]}
+        ) from None
+
+
+def _lead_count(project: Project) -> int:
+    return project.memberships.filter(role=Role.LEAD).count()
+
+
+@transaction.atomic
+def membership_set(
+    *, actor, project: Project, email: str, role: str, can_override: bool = False
+) -> tuple[Membership, bool]:
+    """Add a member or change their role. Returns (membership, created)."""
+    require(
+        can_manage_members(actor, project) or actor.is_staff,
+        actor,
+        project.pk,
+        "Only the project's leads manage its members.",
+        "project",
+    )
+    if role not in Role.values:
+        raise InvalidInput(
+            f"Unknown role {role!r}; use one of {', '.join(Role.values)}.",
+            details={"role": [f"Choose one of {', '.join(Role.values)}."]},
+        )
+    if can_override and role != Role.LEAD:
+        raise InvalidInput(
+            "Only leads can hold the override permission.",
+            details={"can_override": ["Only for leads."]},
+        )
+    user = _find_user(email)
+    Project.objects.select_for_update().filter(pk=project.pk).first()
+    membership = Membership.objects.filter(project=project, user=user).first()
+    if membership is None:
+        try:
+            with transaction.atomic():
+                membership = Membership.objects.create(
+                    project=project, user=user, role=role, can_override=can_override
+                )
+        except IntegrityError:
+            raise Conflict(f"{user.email} is already a member.") from None
+        _project_event(
+            actor,
+            project,
+            "membership.added",
+            membership,
+            after={"user": user.email, "role": role, "can_override": can_override},
+        )
+        forget_roles(user)
+        return membership, True
+    before = {"user": user.email, "role": membership.role, "can_override": membership.can_override}
+    if membership.role == role and membership.can_override == can_override:
+        return membership, False
+    if membership.role == Role.LEAD and role != Role.LEAD and _lead_count(project) == 1:
+        raise Conflict("A project needs at least one lead: add another lead first.")
+    membership.role = role
+    membership.can_override = can_override
+    membership.save(update_fields=["role", "can_override"])
+    _project_event(
+        actor,
+        project,
+        "membership.changed",
+        membership,
+        before=before,
+        after={"user": user.email, "role": role, "can_override": can_override},
+    )
+    forget_roles(user)
+    return membership, False
+
+
+@transaction.atomic
+def membership_remove(*, actor, project: Project, email: str) -> None:
+    require(
+        can_manage_members(actor, project) or actor.is_staff,
+        actor,
+        project.pk,
+        "Only the project's leads manage its members.",
+        "project",
+    )
+    user = _find_user(email)
+    membership = Membership.objects.filter(project=project, user=user).first()
+    if membership is None:
+        raise NotFound(f"{user.email} is not a member of {project.slug}.")
+    if membership.role == Role.LEAD and _lead_count(project) == 1:
+        raise Conflict("A project needs at least one lead: add another lead first.")
+    _project_event(
+        actor,
+        project,
+        "membership.removed",
+        membership,
+        before={"user": user.email, "role": membership.role},
+    )
+    membership.delete()
+    forget_roles(user)
+
+
+@transaction.atomic
+def project_settings_update(
+    *,
+    actor,
+    project: Project,
+    required_signoffs: int | None = None,
+    important_findings_block: bool | None = None,
+) -> Project:
+    """Leads change the gate settings; each change is versioned as an event."""
+    require(
+        can_change_project_settings(actor, project),
+        actor,
+        project.pk,
+        "Only the project's leads change its settings.",
+        "project",
+    )
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    before = {
+        "required_signoffs": project.required_signoffs,
+        "important_findings_block": project.important_findings_block,
+    }
+    if required_signoffs is not None:
+        if not isinstance(required_signoffs, int) or not 1 <= required_signoffs <= 20:
+            raise InvalidInput(
+                "required_signoffs must be a whole number from 1 to 20.",
+                details={"required_signoffs": ["From 1 to 20."]},
+            )
+        project.required_signoffs = required_signoffs
+    if important_findings_block is not None:
+        project.important_findings_block = bool(important_findings_block)
+    after = {
+        "required_signoffs": project.required_signoffs,
+        "important_findings_block": project.important_findings_block,
+    }
+    if after == before:
+        return project
+    project.save(update_fields=["required_signoffs", "important_findings_block"])
+    _project_event(actor, project, "project.settings_changed", before=before, after=after)
+    return project
