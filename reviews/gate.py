@@ -7,7 +7,7 @@ transaction, with the review row locked.
 
 from dataclasses import asdict, dataclass, field
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from checklists.models import Severity
@@ -224,12 +224,16 @@ def _not_author(review: Review, user, authors: set[int]) -> RuleResult:
 
 
 def active_overrides(review: Review, now=None) -> dict[str, Override]:
+    """Overrides granted for the current content (the stored ``content_version``, read in the
+    same query, so a stale in-memory review cannot revive a lapsed override) and not expired."""
     now = now or timezone.now()
-    found = {}
-    for override in review.overrides.select_related("granted_by").order_by("created_at", "id"):
-        if override.is_active(review, now):
-            found[override.rule] = override
-    return found
+    current = (
+        Override.objects.filter(review_id=review.pk, content_version=F("review__content_version"))
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .select_related("granted_by")
+        .order_by("created_at", "id")
+    )
+    return {override.rule: override for override in current}
 
 
 def evaluate_gate(review: Review, user=None) -> GateResult:

@@ -40,8 +40,13 @@ class SpecFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def first_revision(self, create, extracted, **kwargs):
         if create:
-            SpecRevision.objects.create(spec=self, number=1, label=self.revision_label,
-                                        link=self.link, posted_by=self.author)
+            SpecRevision.objects.create(
+                spec=self,
+                number=1,
+                label=self.revision_label,
+                link=self.link,
+                posted_by=self.author,
+            )
 
 
 # (text, severity, is_gate, optional)
@@ -53,23 +58,37 @@ DEFAULT_ITEMS = [
 ]
 
 
-def make_version(slug="api-review", number=1, items=DEFAULT_ITEMS, status="published",
-                 template=None, keys=None) -> TemplateVersion:
-    template = template or ChecklistTemplate.objects.get_or_create(
-        slug=slug, defaults={"title": slug.replace("-", " ").title()})[0]
+def make_version(
+    slug="api-review", number=1, items=DEFAULT_ITEMS, status="published", template=None, keys=None
+) -> TemplateVersion:
+    template = (
+        template
+        or ChecklistTemplate.objects.get_or_create(
+            slug=slug, defaults={"title": slug.replace("-", " ").title()}
+        )[0]
+    )
     version = TemplateVersion.objects.create(template=template, number=number, status=status)
     section = Section.objects.create(version=version, title="Main", position=0)
     Item.objects.bulk_create(
-        Item(version=version, section=section, key=(keys[i] if keys else f"item-{i}"), text=text,
-             severity=severity, is_gate=gate, optional=optional, position=i)
+        Item(
+            version=version,
+            section=section,
+            key=(keys[i] if keys else f"item-{i}"),
+            text=text,
+            severity=severity,
+            is_gate=gate,
+            optional=optional,
+            position=i,
+        )
         for i, (text, severity, gate, optional) in enumerate(items)
     )
     return version
 
 
 def make_big_version(slug: str, count: int) -> TemplateVersion:
-    items = [(f"Item {i}", "must" if i % 3 == 0 else "should", i % 10 == 0, False)
-             for i in range(count)]
+    items = [
+        (f"Item {i}", "must" if i % 3 == 0 else "should", i % 10 == 0, False) for i in range(count)
+    ]
     return make_version(slug=slug, items=items)
 
 
@@ -94,16 +113,28 @@ class World:
 def make_world(required_signoffs=1, version=None) -> World:
     project = ProjectFactory(required_signoffs=required_signoffs)
     users = {}
-    for name, role in [("viewer", Role.VIEWER), ("author", Role.AUTHOR), ("reviewer", Role.REVIEWER),
-                       ("reviewer2", Role.REVIEWER), ("lead", Role.LEAD), ("lead2", Role.LEAD)]:
+    for name, role in [
+        ("viewer", Role.VIEWER),
+        ("author", Role.AUTHOR),
+        ("reviewer", Role.REVIEWER),
+        ("reviewer2", Role.REVIEWER),
+        ("lead", Role.LEAD),
+        ("lead2", Role.LEAD),
+    ]:
         user = UserFactory(email=f"{name}.{project.slug}@example.com")
-        Membership.objects.create(project=project, user=user, role=role,
-                                  can_override=(name == "lead"))
+        Membership.objects.create(
+            project=project, user=user, role=role, can_override=(name == "lead")
+        )
         users[name] = user
     outsider = UserFactory(email=f"outsider.{project.slug}@example.com")
     spec = SpecFactory(project=project, author=users["author"])
     version = version or make_version(slug=f"tpl-{project.slug}")
-    review = review_create(actor=users["author"], spec=spec, template_version_ids=[version.pk],
-                           reviewers=[users["reviewer"].email])
-    return World(project=project, outsider=outsider, spec=spec, version=version, review=review,
-                 **users)
+    review = review_create(
+        actor=users["author"],
+        spec=spec,
+        template_version_ids=[version.pk],
+        reviewers=[users["reviewer"].email],
+    )
+    return World(
+        project=project, outsider=outsider, spec=spec, version=version, review=review, **users
+    )

@@ -26,8 +26,13 @@ SOURCES = {
     "reopen": {S.APPROVED},
     "withdraw": {S.DRAFT, S.IN_REVIEW, S.CHANGES_REQUESTED},
 }
-TARGET = {"submit": S.IN_REVIEW, "request_changes": S.CHANGES_REQUESTED, "approve": S.APPROVED,
-          "reopen": S.IN_REVIEW, "withdraw": S.WITHDRAWN}
+TARGET = {
+    "submit": S.IN_REVIEW,
+    "request_changes": S.CHANGES_REQUESTED,
+    "approve": S.APPROVED,
+    "reopen": S.IN_REVIEW,
+    "withdraw": S.WITHDRAWN,
+}
 PERMITTED = {
     "submit": {"author", "lead", "superuser"},
     "withdraw": {"author", "lead", "superuser"},
@@ -42,8 +47,9 @@ def make_ready(world):
     """A review whose gate is open: every item passes and a reviewer signed off."""
     services.review_submit(actor=world.author, review=world.review)
     for item in world.version.items.all():
-        services.response_save(actor=world.reviewer, review=world.review, item_id=item.pk,
-                               verdict="pass")
+        services.response_save(
+            actor=world.reviewer, review=world.review, item_id=item.pk, verdict="pass"
+        )
     services.signoff_create(actor=world.reviewer, review=world.review)
 
 
@@ -55,7 +61,11 @@ def test_transition_matrix(role, action, state):
     make_ready(world)
     Review.objects.filter(pk=world.review.pk).update(state=state)
     review = Review.objects.get(pk=world.review.pk)
-    actor = UserFactory(is_superuser=True, is_staff=True) if role == "superuser" else getattr(world, role)
+    actor = (
+        UserFactory(is_superuser=True, is_staff=True)
+        if role == "superuser"
+        else getattr(world, role)
+    )
     func, kwargs = TRANSITIONS[action]
     events_before = Event.objects.count()
     if role == "outsider":
@@ -102,11 +112,13 @@ def test_approved_review_is_read_only():
     services.review_approve(actor=world.lead, review=world.review)
     item = world.version.items.first()
     with pytest.raises(Conflict, match="read-only"):
-        services.response_save(actor=world.reviewer, review=world.review, item_id=item.pk,
-                               verdict="fail", note="late")
+        services.response_save(
+            actor=world.reviewer, review=world.review, item_id=item.pk, verdict="fail", note="late"
+        )
     with pytest.raises(Conflict, match="read-only"):
-        services.finding_raise(actor=world.reviewer, review=world.review, severity="critical",
-                               title="late")
+        services.finding_raise(
+            actor=world.reviewer, review=world.review, severity="critical", title="late"
+        )
 
 
 def test_approval_writes_a_lead_signoff_and_mails_the_author(
@@ -151,25 +163,39 @@ def test_review_creation_makes_a_response_per_item_and_assigns(
 def test_reviewers_must_be_reviewers_of_the_project():
     world = make_world()
     with pytest.raises(InvalidInput, match="Not a reviewer"):
-        services.review_create(actor=world.author, spec=world.spec,
-                               template_version_ids=[world.version.pk], reviewers=[world.viewer.email])
+        services.review_create(
+            actor=world.author,
+            spec=world.spec,
+            template_version_ids=[world.version.pk],
+            reviewers=[world.viewer.email],
+        )
     with pytest.raises(InvalidInput, match="Unknown user"):
-        services.review_create(actor=world.author, spec=world.spec,
-                               template_version_ids=[world.version.pk], reviewers=["ghost@example.com"])
+        services.review_create(
+            actor=world.author,
+            spec=world.spec,
+            template_version_ids=[world.version.pk],
+            reviewers=["ghost@example.com"],
+        )
 
 
 def test_lead_assigns_to_a_section():
     world = make_world()
     section = world.version.sections.first()
-    assignment = services.review_assign(actor=world.lead, review=world.review,
-                                        email=world.reviewer2.email, section_id=section.pk)
+    assignment = services.review_assign(
+        actor=world.lead, review=world.review, email=world.reviewer2.email, section_id=section.pk
+    )
     assert assignment.section == section
     with pytest.raises(Conflict):
-        services.review_assign(actor=world.lead, review=world.review,
-                               email=world.reviewer2.email, section_id=section.pk)
+        services.review_assign(
+            actor=world.lead,
+            review=world.review,
+            email=world.reviewer2.email,
+            section_id=section.pk,
+        )
     with pytest.raises(Forbidden):
-        services.review_assign(actor=world.reviewer, review=world.review,
-                               email=world.reviewer2.email)
+        services.review_assign(
+            actor=world.reviewer, review=world.review, email=world.reviewer2.email
+        )
 
 
 def test_available_actions_say_why_not():

@@ -1,0 +1,196 @@
+"""Reads shared by the browser, the API and the report. Each declares its joins, so the number
+of queries does not grow with the number of items or reviews."""
+
+from collections import defaultdict
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from audit.models import Event
+from checklists.models import Section
+from reviews.models import (
+    OPEN_STATES,
+    Assignment,
+    Finding,
+    Response,
+    Review,
+    ReviewState,
+    SignOff,
+    Spec,
+    Verdict,
+)
+from reviews.permissions import reviews_visible_to, specs_visible_to
+
+EMPTY_PROGRESS = {"total": 0, "answered": 0, "pass": 0, "fail": 0, "na": 0, "unanswered": 0}
+
+
+def _progress_from_counts(counts: dict[str, int]) -> dict:
+    progress = dict(EMPTY_PROGRESS)
+    for verdict, n in counts.items():
+        progress[verdict] = progress.get(verdict, 0) + n
+        progress["total"] += n
+    progress["answered"] = progress["total"] - progress["unanswered"]
+    progress["percent"] = (
+        round(100 * progress["answered"] / progress["total"]) if progress["total"] else 0
+    )
+    return progress
+
+
+def progress_for_reviews(review_ids) -> dict[int, dict]:
+    """Progress counts for many reviews in one query."""
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in (
+        Response.objects.filter(review_id__in=list(review_ids))
+        .values("review_id", "verdict")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        counts[row["review_id"]][row["verdict"]] = row["n"]
+    return {rid: _progress_from_counts(counts.get(rid, {})) for rid in review_ids}
+
+
+def review_progress(review: Review) -> dict:
+    return progress_for_reviews([review.pk])[review.pk]
+
+
+def section_progress(review: Review) -> dict[int, dict]:
+    """Progress per section (groups roll up into their section) and per group, one query
+    plus one for the section tree."""
+    parents = dict(
+        Section.objects.filter(
+            version__in=review.review_templates.values("version_id")
+        ).values_list("pk", "parent_id")
+    )
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in (
+        Response.objects.filter(review=review)
+        .values("item__section_id", "verdict")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        section_id = row["item__section_id"]
+        counts[section_id][row["verdict"]] += row["n"]
+        parent = parents.get(section_id)
+        if parent:
+            counts[parent][row["verdict"]] += row["n"]
+    return {sid: _progress_from_counts(c) for sid, c in counts.items()}
+
+
+def reviews_for_list(user) -> QuerySet[Review]:
+    return (
+        reviews_visible_to(user)
+        .select_related("spec__project", "spec__author", "created_by")
+        .prefetch_related("review_templates__version__template", "assignments__user")
+        .distinct()
+    )
+
+
+def specs_for_list(user) -> QuerySet[Spec]:
+    return specs_visible_to(user).select_related("project", "author").distinct()
+
+
+def open_findings_count(review: Review) -> dict[str, int]:
+    rows = (
+        review.findings.filter(status="open").values("severity").annotate(n=Count("id")).order_by()
+    )
+    return {row["severity"]: row["n"] for row in rows}
+
+
+def timeline(review: Review, limit: int = 200) -> list[Event]:
+    return list(
+        Event.objects.filter(review_id=review.pk).select_related("actor").order_by("-id")[:limit]
+    )
+
+
+def responses_for_review(review: Review) -> QuerySet[Response]:
+    return (
+        Response.objects.filter(review=review)
+        .select_related("item__section__parent", "item__version__template", "answered_by")
+        .order_by("item__version_id", "item__position")
+    )
+
+
+def findings_for_review(review: Review) -> QuerySet[Finding]:
+    return review.findings.select_related("raised_by", "resolved_by", "item").order_by(
+        "created_at", "id"
+    )
+
+
+def signoffs_for_review(review: Review) -> QuerySet[SignOff]:
+    return review.signoffs.select_related("user").order_by("created_at", "id")
+
+
+def dashboard(user) -> dict:
+    """What the dashboard shows: my reviews to do, waiting for my sign-off, my specs, activity."""
+    visible = reviews_for_list(user)
+    assigned = Assignment.objects.filter(review=OuterRef("pk"), user=user)
+    signed = SignOff.objects.filter(review=OuterRef("pk"), user=user, stale=False, role="reviewer")
+    todo = list(
+        visible.filter(state__in=OPEN_STATES)
+        .annotate(assigned=Exists(assigned))
+        .filter(assigned=True)
+        .order_by("due_date", "-created_at")[:50]
+    )
+    waiting = list(
+        visible.filter(state=ReviewState.IN_REVIEW)
+        .annotate(assigned=Exists(assigned), signed=Exists(signed))
+        .filter(assigned=True, signed=False)
+        .order_by("due_date", "-created_at")[:50]
+    )
+    to_approve = (
+        list(
+            visible.filter(
+                state=ReviewState.IN_REVIEW,
+                spec__project__memberships__user=user,
+                spec__project__memberships__role="lead",
+            )
+            .exclude(spec__author=user)
+            .order_by("due_date", "-created_at")[:50]
+        )
+        if not user.is_superuser
+        else list(
+            visible.filter(state=ReviewState.IN_REVIEW).order_by("due_date", "-created_at")[:50]
+        )
+    )
+    my_specs = list(
+        specs_for_list(user)
+        .filter(author=user)
+        .prefetch_related("reviews")
+        .order_by("-created_at")[:50]
+    )
+    project_ids = (
+        None if user.is_superuser else list(user.memberships.values_list("project_id", flat=True))
+    )
+    activity = Event.objects.select_related("actor").order_by("-id")
+    if project_ids is not None:
+        activity = activity.filter(project_id__in=project_ids)
+    ids = {r.pk for r in todo + waiting + to_approve}
+    return {
+        "todo": todo,
+        "waiting": waiting,
+        "to_approve": to_approve,
+        "my_specs": my_specs,
+        "activity": list(activity[:20]),
+        "progress": progress_for_reviews(ids),
+    }
+
+
+def failing_items(limit: int = 20, project_ids=None) -> list[dict]:
+    """Checklist items that fail most across reviews (by stable key)."""
+    rows = Response.objects.filter(verdict=Verdict.FAIL)
+    if project_ids is not None:
+        rows = rows.filter(review__spec__project_id__in=project_ids)
+    return list(
+        rows.values("item__key", "item__version__template__slug")
+        .annotate(fails=Count("id"), reviews=Count("review_id", distinct=True))
+        .order_by("-fails", "item__key")[:limit]
+    )
+
+
+def unanswered_filter(mode: str, user) -> Q:
+    if mode == "open":
+        return Q(verdict=Verdict.UNANSWERED)
+    if mode == "failed":
+        return Q(verdict=Verdict.FAIL)
+    if mode == "mine":
+        return Q(answered_by=user)
+    return Q()
