@@ -342,6 +342,8 @@ def test_verify_chain_reports_the_first_break(world):
     save(world, "item-3", "pass")
     target = Event.objects.order_by("id")[1]
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # an attacker with the owner's rights
+            cursor.execute("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only")
         cursor.execute("UPDATE audit_event SET verb = %s WHERE id = %s", ["forged", target.pk])
     ok, broken, why = verify_chain()
     assert not ok and broken.pk == target.pk and "altered" in why
@@ -357,3 +359,27 @@ def test_answer_save_query_count_does_not_grow(size, django_assert_max_num_queri
         services.response_save(
             actor=world.reviewer2, review=world.review, item_id=item.pk, verdict="pass"
         )
+
+
+def test_database_refuses_to_rewrite_events_and_signoffs(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only triggers are PostgreSQL's")
+    from django.db import DatabaseError, transaction
+
+    services.signoff_create(actor=world.reviewer, review=world.review)
+    for sql in (
+        "UPDATE audit_event SET verb = 'forged'",
+        "DELETE FROM audit_event",
+        "DELETE FROM reviews_signoff",
+        "UPDATE reviews_signoff SET digest = 'forged'",
+    ):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+    save(world, "item-3", "pass")  # marking stale is still allowed
+    assert SignOff.objects.get(review=world.review).stale
+
+
+def test_verify_audit_command(world):
+    from django.core.management import call_command
+
+    call_command("verify_audit")
