@@ -1,0 +1,158 @@
+"""Admin for the reviews domain. Writes go through the services; staff who are not superusers
+see only their projects (the same visible querysets as the browser and the API)."""
+
+from django.contrib import admin, messages
+
+from config.errors import DomainError
+from reviews import permissions, services
+from reviews.models import Finding, Membership, Override, Project, Review, SignOff, Spec
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Reviews, answers and sign-offs change only through the app's pages and API."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["user", "role", "can_override", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "required_signoffs", "important_findings_block", "created_at"]
+    search_fields = ["slug", "name"]
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        return permissions.projects_visible_to(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["slug", "created_at"] if obj else ["created_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if not change:
+                created = services.project_create(
+                    actor=request.user, slug=obj.slug, name=obj.name, description=obj.description
+                )
+                obj.pk = created.pk
+                return
+            services.project_settings_update(
+                actor=request.user,
+                project=obj,
+                required_signoffs=obj.required_signoffs,
+                important_findings_block=obj.important_findings_block,
+            )
+            Project.objects.filter(pk=obj.pk).update(name=obj.name, description=obj.description)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["project", "user", "role", "can_override"]
+    list_filter = ["role", "project"]
+    search_fields = ["user__email", "project__slug"]
+    autocomplete_fields = ["user"]
+    fields = ["project", "user", "role", "can_override"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("project", "user")
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(project__in=permissions.projects_visible_to(request.user))
+
+    def save_model(self, request, obj, form, change):
+        try:
+            services.membership_set(
+                actor=request.user,
+                project=obj.project,
+                email=obj.user.email,
+                role=obj.role,
+                can_override=obj.can_override,
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+
+    def delete_model(self, request, obj):
+        try:
+            services.membership_remove(
+                actor=request.user, project=obj.project, email=obj.user.email
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or permissions.can_manage_members(request.user, obj.project)
+
+
+@admin.register(Spec)
+class SpecAdmin(ReadOnlyAdmin):
+    list_display = ["title", "project", "author", "revision_label", "created_at"]
+    search_fields = ["title", "project__slug", "author__email"]
+
+    def get_queryset(self, request):
+        return permissions.specs_visible_to(request.user).select_related("project", "author")
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyAdmin):
+    list_display = ["id", "spec", "state", "created_by", "due_date", "created_at"]
+    list_filter = ["state"]
+    search_fields = ["spec__title"]
+
+    def get_queryset(self, request):
+        return permissions.reviews_visible_to(request.user).select_related("spec", "created_by")
+
+
+@admin.register(Finding)
+class FindingAdmin(ReadOnlyAdmin):
+    list_display = ["title", "review", "severity", "status", "raised_by"]
+    list_filter = ["severity", "status"]
+
+    def get_queryset(self, request):
+        return permissions.findings_visible_to(request.user).select_related("review", "raised_by")
+
+
+@admin.register(SignOff)
+class SignOffAdmin(ReadOnlyAdmin):
+    list_display = ["review", "user", "role", "decision", "stale", "created_at"]
+    list_filter = ["role", "decision", "stale"]
+
+    def get_queryset(self, request):
+        return SignOff.objects.filter(
+            review__in=permissions.reviews_visible_to(request.user)
+        ).select_related("review", "user")
+
+
+@admin.register(Override)
+class OverrideAdmin(ReadOnlyAdmin):
+    list_display = ["review", "rule", "granted_by", "expires_at", "created_at"]
+
+    def get_queryset(self, request):
+        return Override.objects.filter(
+            review__in=permissions.reviews_visible_to(request.user)
+        ).select_related("review", "granted_by")
