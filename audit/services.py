@@ -76,8 +76,10 @@ def record_event(
     """Append one event. ``actor=None`` means the system did it (name the ``cause``)."""
     _lock_chain()
     previous = Event.objects.order_by("-id").values_list("hash", flat=True).first()
+    now = timezone.now()
     event = Event(
-        created_at=timezone.now(),
+        # milliseconds, as Django's JSON serialiser keeps them: backups restore the same hash
+        created_at=now.replace(microsecond=now.microsecond // 1000 * 1000),
         actor=actor,
         actor_label=actor.email if actor is not None else SYSTEM,
         verb=verb,
