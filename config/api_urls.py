@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("checklists.api.urls")),
     path("", include("reviews.api.urls")),
+    path("", include("webhooks.api.urls")),
 ]

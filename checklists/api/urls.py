@@ -1,1 +1,8 @@
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from checklists.api.views import ChecklistViewSet
+
+router = SimpleRouter()
+router.register("checklists", ChecklistViewSet, basename="api-checklist")
+
+urlpatterns = router.urls

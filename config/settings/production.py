@@ -23,4 +23,3 @@ SESSION_COOKIE_HTTPONLY = True
 # Health probes come over plain HTTP from the load balancer.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 LOGGING = build_logging(env_str("DJANGO_LOG_FORMAT", "json"), LOG_LEVEL)  # noqa: F405
-SPECGATE_MFA_REQUIRED_FOR_LEADS = env_bool("SPECGATE_MFA_REQUIRED", True)

@@ -19,3 +19,4 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "anon": "100000/min",
 }
 LOGGING = build_logging("text", "WARNING")  # noqa: F405
+SPECGATE_MFA_REQUIRED_FOR_LEADS = False  # tests that need it turn it on

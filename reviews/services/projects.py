@@ -64,18 +64,26 @@ def _lead_count(project: Project) -> int:
     return project.memberships.filter(role=Role.LEAD).count()
 
 
-@transaction.atomic
-def membership_set(
-    *, actor, project: Project, email: str, role: str, can_override: bool = False
-) -> tuple[Membership, bool]:
-    """Add a member or change their role. Returns (membership, created)."""
+def _require_member_manager(actor, project: Project) -> None:
+    """Leads manage their project's members; staff manage any project's (they create
+    projects without being members of them)."""
+    if getattr(actor, "is_staff", False) and actor.is_active:
+        return
     require(
-        can_manage_members(actor, project) or actor.is_staff,
+        can_manage_members(actor, project),
         actor,
         project.pk,
         "Only the project's leads manage its members.",
         "project",
     )
+
+
+@transaction.atomic
+def membership_set(
+    *, actor, project: Project, email: str, role: str, can_override: bool = False
+) -> tuple[Membership, bool]:
+    """Add a member or change their role. Returns (membership, created)."""
+    _require_member_manager(actor, project)
     if role not in Role.values:
         raise InvalidInput(
             f"Unknown role {role!r}; use one of {', '.join(Role.values)}.",
@@ -128,13 +136,7 @@ def membership_set(
 
 @transaction.atomic
 def membership_remove(*, actor, project: Project, email: str) -> None:
-    require(
-        can_manage_members(actor, project) or actor.is_staff,
-        actor,
-        project.pk,
-        "Only the project's leads manage its members.",
-        "project",
-    )
+    _require_member_manager(actor, project)
     user = _find_user(email)
     membership = Membership.objects.filter(project=project, user=user).first()
     if membership is None:

@@ -1,0 +1,70 @@
+"""Personal API tokens in the browser: list, create (the token is shown once), revoke."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import ApiToken
+from accounts.services import MAX_TOKEN_DAYS, token_create, token_revoke
+from config.errors import DomainError, NotFound
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    read_only = forms.BooleanField(required=False, label="Read-only (no changes through the API)")
+    expires_in_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_TOKEN_DAYS,
+        initial=90,
+        label="Expires after (days)",
+        help_text="Leave empty for a token that does not expire.",
+    )
+
+
+def _page(request, form, raw=None, status=200):
+    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    return render(
+        request,
+        "accounts/tokens.html",
+        {"tokens": tokens, "form": form, "raw_token": raw},
+        status=status,
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def tokens(request):
+    if request.method != "POST":
+        return _page(request, TokenForm())
+    form = TokenForm(request.POST)
+    if not form.is_valid():
+        return _page(request, form, status=400)
+    try:
+        issued = token_create(
+            actor=request.user,
+            name=form.cleaned_data["name"],
+            read_only=form.cleaned_data["read_only"],
+            expires_in_days=form.cleaned_data["expires_in_days"],
+        )
+    except DomainError as exc:
+        form.add_error(None, exc.message)
+        return _page(request, form, status=400)
+    messages.success(request, f"Token “{issued.token.name}” created. Copy it now.")
+    return _page(request, TokenForm(), raw=issued.raw)
+
+
+@login_required
+@require_POST
+def token_revoke_view(request, pk: int):
+    try:
+        token = token_revoke(actor=request.user, token_id=pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("accounts:tokens")

@@ -1,0 +1,101 @@
+"""Browser forms. They check shape only; every rule lives in ``reviews.services``."""
+
+from django import forms
+
+from checklists.models import TemplateVersion
+from reviews.models import OVERRIDABLE_RULES, FindingSeverity, GateRule, Role
+
+ANSWER_VERDICTS = [("pass", "Pass"), ("fail", "Fail"), ("na", "N/A")]
+
+
+class AnswerForm(forms.Form):
+    verdict = forms.ChoiceField(
+        choices=ANSWER_VERDICTS, error_messages={"required": "Choose pass, fail or N/A."}
+    )
+    note = forms.CharField(required=False, max_length=10_000, strip=True)
+    version = forms.IntegerField(required=False, min_value=1)
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(required=False, max_length=5_000, widget=forms.Textarea)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=5_000, widget=forms.Textarea)
+
+
+class OverrideForm(forms.Form):
+    rule = forms.ChoiceField(choices=[(r, GateRule(r).label) for r in OVERRIDABLE_RULES])
+    justification = forms.CharField(max_length=5_000, widget=forms.Textarea)
+    expires_at = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+
+class FindingForm(forms.Form):
+    severity = forms.ChoiceField(choices=FindingSeverity.choices)
+    title = forms.CharField(max_length=300)
+    item_key = forms.CharField(required=False, max_length=80, label="Checklist item key (optional)")
+    location = forms.CharField(required=False, max_length=500)
+    impact = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    recommendation = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    verification = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ResolveForm(forms.Form):
+    status = forms.ChoiceField(choices=[("resolved", "Resolved"), ("wont_fix", "Won't fix")])
+    note = forms.CharField(max_length=5_000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MemberForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=Role.choices)
+    can_override = forms.BooleanField(required=False, label="May override gate rules (leads)")
+
+
+class RemoveMemberForm(forms.Form):
+    email = forms.EmailField()
+
+
+class ProjectSettingsForm(forms.Form):
+    required_signoffs = forms.IntegerField(min_value=1, max_value=20)
+    important_findings_block = forms.BooleanField(
+        required=False, label="Open important findings block the gate"
+    )
+
+
+class SpecForm(forms.Form):
+    title = forms.CharField(max_length=300)
+    link = forms.URLField(required=False, max_length=1000, assume_scheme="https")
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    revision_label = forms.CharField(max_length=100, initial="r1")
+
+
+class RevisionForm(forms.Form):
+    label = forms.CharField(max_length=100)
+    link = forms.URLField(required=False, max_length=1000, assume_scheme="https")
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReviewCreateForm(forms.Form):
+    template_versions = forms.ModelMultipleChoiceField(
+        queryset=TemplateVersion.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Checklists (published versions)",
+    )
+    reviewers = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, choices=[]
+    )
+    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, reviewer_emails=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template_versions"].queryset = (
+            TemplateVersion.objects.published()
+            .select_related("template")
+            .order_by("template__title", "-number")
+        )
+        self.fields["template_versions"].label_from_instance = lambda v: (
+            f"{v.template.title} v{v.number}"
+        )
+        self.fields["reviewers"].choices = [(e, e) for e in reviewer_emails]
