@@ -9,7 +9,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
 from config.errors import DomainError
 from config.request_context import get_request_id
@@ -78,7 +78,42 @@ class Pagination(PageNumberPagination):
     max_page_size = 200
 
 
-class UserOrTokenRateThrottle(UserRateThrottle):
+class FixedWindowMixin:
+    """Count requests in fixed windows with one atomic cache increment per request.
+
+    DRF's own throttles keep every request's timestamp of the last window in one cache value
+    and rewrite it on each request, so their cost grows with the allowed rate; this stays O(1).
+    """
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        now = self.timer()
+        window = int(now // self.duration)
+        window_key = f"{key}:{window}"
+        self.cache.add(window_key, 0, timeout=self.duration + 1)
+        try:
+            count = self.cache.incr(window_key)
+        except ValueError:  # the key expired between add and incr
+            self.cache.set(window_key, 1, timeout=self.duration + 1)
+            count = 1
+        if count > self.num_requests:
+            self.retry_after = self.duration - (now - window * self.duration)
+            return False
+        return True
+
+    def wait(self):
+        return getattr(self, "retry_after", None)
+
+
+class AnonThrottle(FixedWindowMixin, AnonRateThrottle):
+    pass
+
+
+class UserOrTokenRateThrottle(FixedWindowMixin, UserRateThrottle):
     """Per user for sessions, per token for API tokens."""
 
     scope = "user"
@@ -91,7 +126,7 @@ class UserOrTokenRateThrottle(UserRateThrottle):
         return super().get_cache_key(request, view)
 
 
-class ScopedUserThrottle(SimpleRateThrottle):
+class ScopedUserThrottle(FixedWindowMixin, SimpleRateThrottle):
     """A stricter per-user budget for expensive writes; set ``scope`` in a subclass."""
 
     def get_cache_key(self, request, view):

@@ -212,7 +212,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "config.api.UserOrTokenRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "config.api.AnonThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "user": env_str("API_THROTTLE_USER", "6000/min"),
