@@ -1,5 +1,6 @@
 """Personal API tokens in the browser: list, create (the token is shown once), revoke."""
 
+from allauth.account.decorators import reauthentication_required
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -39,6 +40,7 @@ def _page(request, form, raw=None, status=200):
 @never_cache
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
+@reauthentication_required(allow_get=True)  # creating a token needs a recent authentication
 def tokens(request):
     if request.method != "POST":
         return _page(request, TokenForm())

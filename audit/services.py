@@ -59,7 +59,9 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value or {}, default=str))
 
 
-@transaction.atomic
+# No savepoint: an event is written inside its cause's transaction and fails with it (two
+# queries fewer on every write).
+@transaction.atomic(savepoint=False)
 def record_event(
     *,
     actor,

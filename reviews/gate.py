@@ -1,13 +1,18 @@
 """The quality gate: five rules, each satisfied / unsatisfied / not_applicable / overridden.
 
-``evaluate_gate`` reads a constant number of queries whatever the size of the review; the same
-inputs always give the same answer. ``reviews.services`` calls it inside the approval
+``evaluate_gate`` reads a constant number of queries whatever the size of the review (at most
+five: the answers in one narrow query, the findings, the current sign-offs, the spec's authors
+only when a rule needs them, the overrides only when a rule is unsatisfied); the same inputs
+always give the same answer. Callers that already hold the answers, findings or sign-offs (the
+review page) pass them in, so the page does not read them twice. ``reviews.services`` calls it inside the approval
 transaction, with the review row locked.
 """
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
 
-from django.db.models import F, Q
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, TextField, Value, When
 from django.utils import timezone
 
 from checklists.models import Severity
@@ -49,12 +54,76 @@ class RuleResult:
 class GateResult:
     ready: bool
     rules: list[RuleResult]
+    # What the evaluation read, for callers (``why_not``) that need the same facts again.
+    data: "GateData | None" = field(default=None, compare=False, repr=False)
 
     def unsatisfied(self) -> list[RuleResult]:
         return [r for r in self.rules if r.status == UNSATISFIED]
 
     def as_dict(self) -> dict:
         return {"ready": self.ready, "rules": [asdict(rule) for rule in self.rules]}
+
+
+class ItemRow(NamedTuple):
+    """One answer as the gate and the progress bars need it. ``text`` is only filled in for
+    rows that can block the gate (the others never show their text). The rows are read as
+    plain tuples in this order (a thousand named tuples cost more than the query); the
+    functions below index them by position."""
+
+    item_id: int
+    key: str
+    text: str
+    verdict: str
+    note_empty: bool
+    is_gate: bool
+    severity: str
+    optional: bool
+    section_id: int
+    parent_id: int | None
+
+
+_NOTE_EMPTY = Q(note="")
+_MAY_BLOCK = (
+    Q(item__is_gate=True) & ~Q(verdict=Verdict.PASS) & ~(Q(verdict=Verdict.NA) & ~_NOTE_EMPTY)
+) | (
+    Q(item__severity=Severity.MUST, verdict=Verdict.UNANSWERED)
+    | Q(verdict=Verdict.NA, note="", item__optional=False)
+)
+
+
+_ROW_FIELDS = (
+    "item_id",
+    "item__key",
+    "_text",
+    "verdict",
+    "_note_empty",
+    "item__is_gate",
+    "item__severity",
+    "item__optional",
+    "item__section_id",
+    "item__section__parent_id",
+)
+
+
+def item_rows(review: Review, *, candidates_only: bool = False) -> list[tuple]:
+    """The review's answers, narrow, in checklist order: one query. Every answer (what the
+    progress bars need too), or with ``candidates_only`` just the gate items and the answers
+    that block rule 2 (what the gate alone needs)."""
+    rows = Response.objects.filter(review_id=review.pk)
+    if candidates_only:
+        rows = rows.filter(Q(item__is_gate=True) | _MAY_BLOCK).annotate(_text=F("item__text"))
+    else:
+        rows = rows.annotate(
+            _text=Case(
+                When(_MAY_BLOCK, then=F("item__text")), default=Value(""), output_field=TextField()
+            )
+        )
+    rows = (
+        rows.annotate(_note_empty=ExpressionWrapper(_NOTE_EMPTY, output_field=BooleanField()))
+        .order_by("item__version_id", "item__position")
+        .values_list(*_ROW_FIELDS)
+    )
+    return list(rows)
 
 
 def spec_authors(review: Review) -> set[int]:
@@ -65,97 +134,128 @@ def spec_authors(review: Review) -> set[int]:
     return {review.spec.author_id, *posters}
 
 
-def _item_entry(row: dict) -> dict:
-    return {
-        "type": "item",
-        "item": row["item_id"],
-        "key": row["item__key"],
-        "text": row["item__text"][:200],
-        "verdict": row["verdict"],
-    }
+class SignOffRow(NamedTuple):
+    user_id: int
+    email: str
+    role: str
+    decision: str
+    stale: bool
 
 
-def _limited(query) -> tuple[list[dict], int]:
-    rows = list(query[: BLOCKING_LIMIT + 1])
-    if len(rows) <= BLOCKING_LIMIT:
-        return rows, len(rows)
-    return rows[:BLOCKING_LIMIT], query.count()
+class FindingRow(NamedTuple):
+    id: int
+    severity: str
+    title: str
+    status: str
 
 
-ITEM_FIELDS = ("item_id", "item__key", "item__text", "verdict")
+class GateData:
+    """The facts the gate reads, each loaded at most once (the authors only when asked)."""
+
+    def __init__(
+        self,
+        review: Review,
+        *,
+        items: Iterable | None = None,
+        findings: Iterable | None = None,
+        signoffs: Iterable | None = None,
+        authors: set[int] | None = None,
+        overrides: dict[str, Override] | None = None,
+    ):
+        self.review = review
+        self.overrides = overrides
+        self.items = list(items) if items is not None else item_rows(review, candidates_only=True)
+        if findings is None:
+            findings = review.findings.filter(status=FindingStatus.OPEN).order_by(
+                "created_at", "id"
+            )
+            findings = findings.values_list("id", "severity", "title", "status")
+        else:
+            findings = ((f.pk, f.severity, f.title, f.status) for f in findings)
+        self.findings = [FindingRow(*f) for f in findings]
+        if signoffs is None:
+            signoffs = (
+                SignOff.objects.filter(review_id=review.pk, stale=False)
+                .order_by("created_at", "id")
+                .values_list("user_id", "user__email", "role", "decision", "stale")
+            )
+        else:
+            signoffs = ((s.user_id, s.user.email, s.role, s.decision, s.stale) for s in signoffs)
+        self.signoffs = [SignOffRow(*s) for s in signoffs]
+        self._authors = authors
+
+    def authors(self) -> set[int]:
+        if self._authors is None:
+            self._authors = spec_authors(self.review)
+        return self._authors
+
+    def has_current_reviewer_signoff(self, user_id: int) -> bool:
+        return any(
+            s.user_id == user_id and s.role == SignOffRole.REVIEWER and not s.stale
+            for s in self.signoffs
+        )
 
 
-def _gate_items(review: Review) -> RuleResult:
-    responses = Response.objects.filter(review=review, item__is_gate=True)
-    if not responses.exists():
+def _item_entry(row: tuple) -> dict:
+    item_id, key, text, verdict = row[:4]
+    return {"type": "item", "item": item_id, "key": key, "text": text[:200], "verdict": verdict}
+
+
+def _item_rule(rule, blocking: list[tuple], message: str, ok_message: str) -> RuleResult:
+    count = len(blocking)
+    return RuleResult(
+        rule,
+        UNSATISFIED if count else SATISFIED,
+        rule.label,
+        message.format(count=count) if count else ok_message,
+        [_item_entry(r) for r in blocking[:BLOCKING_LIMIT]],
+        count,
+    )
+
+
+def _gate_items(data: GateData) -> RuleResult:
+    gate_rows = [r for r in data.items if r[5]]  # is_gate
+    if not gate_rows:
         return RuleResult(
             GateRule.GATE_ITEMS,
             NOT_APPLICABLE,
             GateRule.GATE_ITEMS.label,
             "This review has no gate items.",
         )
-    blocking = (
-        responses.exclude(verdict=Verdict.PASS)
-        .exclude(Q(verdict=Verdict.NA) & ~Q(note=""))
-        .order_by("item__version_id", "item__position")
-        .values(*ITEM_FIELDS)
-    )
-    rows, count = _limited(blocking)
-    status = UNSATISFIED if count else SATISFIED
-    message = (
-        f"{count} gate item(s) not passed (or N/A without a note)."
-        if count
-        else "Every gate item passes or is N/A with a note."
-    )
-    return RuleResult(
+    return _item_rule(
         GateRule.GATE_ITEMS,
-        status,
-        GateRule.GATE_ITEMS.label,
-        message,
-        [_item_entry(r) for r in rows],
-        count,
+        # rule 1 for one gate item: anything but pass, or N/A with a note
+        # (verdict, note_empty = r[3], r[4])
+        [r for r in gate_rows if r[3] != Verdict.PASS and not (r[3] == Verdict.NA and not r[4])],
+        "{count} gate item(s) not passed (or N/A without a note).",
+        "Every gate item passes or is N/A with a note.",
     )
 
 
-def _must_items(review: Review) -> RuleResult:
-    blocking = (
-        Response.objects.filter(review=review)
-        .filter(
-            Q(item__severity=Severity.MUST, verdict=Verdict.UNANSWERED)
-            | Q(verdict=Verdict.NA, note="", item__optional=False)
-        )
-        .order_by("item__version_id", "item__position")
-        .values(*ITEM_FIELDS)
-    )
-    rows, count = _limited(blocking)
-    status = UNSATISFIED if count else SATISFIED
-    message = (
-        f"{count} must item(s) unanswered or N/A without a note."
-        if count
-        else "Every must item is answered and every required N/A has a note."
-    )
-    return RuleResult(
+def _must_items(data: GateData) -> RuleResult:
+    return _item_rule(
         GateRule.MUST_ITEMS,
-        status,
-        GateRule.MUST_ITEMS.label,
-        message,
-        [_item_entry(r) for r in rows],
-        count,
+        # rule 2 for one item: a must item unanswered, or N/A without a note on a required item
+        # (verdict, note_empty, severity, optional = r[3], r[4], r[6], r[7])
+        [
+            r
+            for r in data.items
+            if (r[6] == Severity.MUST and r[3] == Verdict.UNANSWERED)
+            or (r[3] == Verdict.NA and r[4] and not r[7])
+        ],
+        "{count} must item(s) unanswered or N/A without a note.",
+        "Every must item is answered and every required N/A has a note.",
     )
 
 
-def _findings(review: Review) -> RuleResult:
+def _findings(review: Review, data: GateData) -> RuleResult:
     severities = [FindingSeverity.CRITICAL]
     if review.spec.project.important_findings_block:
         severities.append(FindingSeverity.IMPORTANT)
-    rows = list(
-        review.findings.filter(status=FindingStatus.OPEN, severity__in=severities)
-        .order_by("created_at", "id")
-        .values("id", "severity", "title")
-    )
     blocking = [
-        {"type": "finding", "finding": r["id"], "severity": r["severity"], "title": r["title"]}
-        for r in rows
+        {"type": "finding", "finding": f.id, "severity": f.severity, "title": f.title}
+        for f in data.findings
+        if f.status == FindingStatus.OPEN and f.severity in severities
     ]
     names = " or ".join(str(s) for s in severities)
     if blocking:
@@ -172,16 +272,15 @@ def _findings(review: Review) -> RuleResult:
     )
 
 
-def _signoffs(review: Review, authors: set[int]) -> RuleResult:
+def _signoffs(review: Review, data: GateData) -> RuleResult:
     required = review.spec.project.required_signoffs
-    current = list(
-        SignOff.objects.filter(
-            review=review, role=SignOffRole.REVIEWER, decision=Decision.APPROVE, stale=False
-        )
-        .exclude(user_id__in=authors)
-        .values_list("user__email", flat=True)
-        .distinct()
-    )
+    candidates = [
+        s
+        for s in data.signoffs
+        if s.role == SignOffRole.REVIEWER and s.decision == Decision.APPROVE and not s.stale
+    ]
+    authors = data.authors() if candidates else set()
+    current = list(dict.fromkeys(s.email for s in candidates if s.user_id not in authors))
     have = len(current)
     if have >= required:
         return RuleResult(
@@ -200,13 +299,13 @@ def _signoffs(review: Review, authors: set[int]) -> RuleResult:
     )
 
 
-def _not_author(review: Review, user, authors: set[int]) -> RuleResult:
+def _not_author(review: Review, user, data: GateData) -> RuleResult:
     title = GateRule.NOT_AUTHOR.label
     if user is None or not can_approve(user, review):
         return RuleResult(
             GateRule.NOT_AUTHOR, NOT_APPLICABLE, title, "Checked against the lead who approves."
         )
-    if user.pk in authors:
+    if user.pk in data.authors():
         return RuleResult(
             GateRule.NOT_AUTHOR,
             UNSATISFIED,
@@ -236,26 +335,28 @@ def active_overrides(review: Review, now=None) -> dict[str, Override]:
     return {override.rule: override for override in current}
 
 
-def evaluate_gate(review: Review, user=None) -> GateResult:
-    """Evaluate every rule for ``user`` as the would-be approver (rule 5)."""
-    authors = spec_authors(review)
+def evaluate_gate(review: Review, user=None, *, data: GateData | None = None) -> GateResult:
+    """Evaluate every rule for ``user`` as the would-be approver (rule 5). ``data`` (a
+    :class:`GateData` for this review) lets a caller share what it already read."""
+    data = data if data is not None else GateData(review)
     rules = [
-        _gate_items(review),
-        _must_items(review),
-        _findings(review),
-        _signoffs(review, authors),
-        _not_author(review, user, authors),
+        _gate_items(data),
+        _must_items(data),
+        _findings(review, data),
+        _signoffs(review, data),
+        _not_author(review, user, data),
     ]
-    overrides = active_overrides(review)
-    for rule in rules:
-        override = overrides.get(rule.rule)
-        if override is not None and rule.status == UNSATISFIED:
-            rule.status = OVERRIDDEN
-            rule.override = {
-                "id": override.pk,
-                "justification": override.justification,
-                "granted_by": override.granted_by.email,
-                "expires_at": override.expires_at.isoformat() if override.expires_at else None,
-            }
+    if any(rule.status == UNSATISFIED for rule in rules):
+        overrides = data.overrides if data.overrides is not None else active_overrides(review)
+        for rule in rules:
+            override = overrides.get(rule.rule)
+            if override is not None and rule.status == UNSATISFIED:
+                rule.status = OVERRIDDEN
+                rule.override = {
+                    "id": override.pk,
+                    "justification": override.justification,
+                    "granted_by": override.granted_by.email,
+                    "expires_at": override.expires_at.isoformat() if override.expires_at else None,
+                }
     ready = all(rule.status != UNSATISFIED for rule in rules)
-    return GateResult(ready=ready, rules=rules)
+    return GateResult(ready=ready, rules=rules, data=data)

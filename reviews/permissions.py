@@ -22,24 +22,39 @@ def role_in(user, project_id: int) -> str | None:
     """The user's role in the project (cached on the user object for the request)."""
     if not _active(user):
         return None
-    cache = getattr(user, "_specgate_roles", None)
-    if cache is None:
-        cache = dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
-        user._specgate_roles = cache
-    return cache.get(project_id)
+    return _memberships(user)[0].get(project_id)
+
+
+def _memberships(user) -> tuple[dict[int, str], set[int]]:
+    """(role per project, projects where the user is a lead who may override), read once per
+    user object (that is, per request)."""
+    roles = getattr(user, "_specgate_roles", None)
+    overriders = getattr(user, "_specgate_overriders", None)
+    if roles is None or overriders is None:
+        roles, overriders = {}, set()
+        for project_id, role, can_override in Membership.objects.filter(user=user).values_list(
+            "project_id", "role", "can_override"
+        ):
+            roles[project_id] = role
+            if role == Role.LEAD and can_override:
+                overriders.add(project_id)
+        user._specgate_roles = roles
+        user._specgate_overriders = overriders
+    return roles, overriders
 
 
 def forget_roles(user) -> None:
-    if hasattr(user, "_specgate_roles"):
-        del user._specgate_roles
+    for name in ("_specgate_roles", "_specgate_overriders"):
+        if hasattr(user, name):
+            delattr(user, name)
 
 
 def _override_allowed(user, project_id: int) -> bool:
     if user.is_superuser:
         return True
-    return Membership.objects.filter(
-        user=user, project_id=project_id, role=Role.LEAD, can_override=True
-    ).exists()
+    if not _active(user):
+        return False
+    return project_id in _memberships(user)[1]
 
 
 # --- visible querysets -------------------------------------------------------------------

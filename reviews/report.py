@@ -38,7 +38,14 @@ CSV_COLUMNS = [
 
 
 def _one_line(text: str) -> str:
-    return " ".join((text or "").split())
+    """User text on one line, with ``<`` and ``>`` as entities so that no tag in it is live
+    where the Markdown is rendered (a viewer shows them as the characters typed)."""
+    return " ".join((text or "").split()).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _link(url: str) -> str:
+    url = _one_line(url)
+    return f" <{url}>" if url.startswith(("https://", "http://")) and " " not in url else f" {url}"
 
 
 def _section_and_group(item) -> tuple[str, str]:
@@ -66,7 +73,7 @@ def render_markdown(review: Review, user=None) -> str:
         "## Summary",
         "",
         f"- Project: {_one_line(spec.project.name)}",
-        f"- Spec: {_one_line(spec.title)}" + (f" <{spec.link}>" if spec.link else ""),
+        f"- Spec: {_one_line(spec.title)}" + (_link(spec.link) if spec.link else ""),
         f"- Revision: {_one_line(spec.revision_label)}",
         f"- State: {review.get_state_display()}",
         "- Checklists: "

@@ -3,7 +3,7 @@ of queries does not grow with the number of items or reviews."""
 
 from collections import defaultdict
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from audit.models import Event
 from checklists.models import Section
@@ -14,6 +14,7 @@ from reviews.models import (
     Response,
     Review,
     ReviewState,
+    ReviewTemplate,
     SignOff,
     Spec,
     Verdict,
@@ -75,17 +76,44 @@ def section_progress(review: Review) -> dict[int, dict]:
     return {sid: _progress_from_counts(c) for sid, c in counts.items()}
 
 
+def progress_from_rows(rows, only=None) -> tuple[dict, dict[int, dict]]:
+    """Overall progress and progress per section (groups roll up into their section, and have
+    their own) from ``reviews.gate.ItemRow`` tuples (no query); with ``only`` (section ids),
+    the sections' progress for those alone."""
+    overall: dict[str, int] = defaultdict(int)
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        verdict, section_id, parent_id = row[3], row[8], row[9]
+        overall[verdict] += 1
+        counts[section_id][verdict] += 1
+        if parent_id:
+            counts[parent_id][verdict] += 1
+    return (
+        _progress_from_counts(overall),
+        {sid: _progress_from_counts(c) for sid, c in counts.items() if only is None or sid in only},
+    )
+
+
 def reviews_for_list(user) -> QuerySet[Review]:
     return (
         reviews_visible_to(user)
         .select_related("spec__project", "spec__author", "created_by")
-        .prefetch_related("review_templates__version__template", "assignments__user")
-        .distinct()
+        .prefetch_related(
+            # one query each, joined (not one per level)
+            Prefetch(
+                "review_templates",
+                queryset=ReviewTemplate.objects.select_related("version__template"),
+            ),
+            Prefetch("assignments", queryset=Assignment.objects.select_related("user")),
+        )
+        # No DISTINCT: the visible querysets join the user's one membership per project, so no
+        # row repeats (filters that join many rows add their own DISTINCT); DISTINCT made every
+        # page and its COUNT(*) sort the whole visible set.
     )
 
 
 def specs_for_list(user) -> QuerySet[Spec]:
-    return specs_visible_to(user).select_related("project", "author").distinct()
+    return specs_visible_to(user).select_related("project", "author")
 
 
 def open_findings_count(review: Review) -> dict[str, int]:

@@ -93,3 +93,22 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "description": "A personal API token."}
+
+
+def require_recent_authentication(request) -> None:
+    """Browser sessions must have confirmed the password recently before approving or
+    overriding, over the API as on the pages; personal tokens are exempt (they are scoped,
+    expiring credentials made for integrations)."""
+    from allauth.account.internal.flows.reauthentication import did_recently_reauthenticate
+    from rest_framework.authentication import SessionAuthentication
+
+    from config.errors import Forbidden
+
+    if isinstance(request.successful_authenticator, SessionAuthentication) and not (
+        did_recently_reauthenticate(request._request)
+    ):
+        raise Forbidden(
+            "Confirm your password first (/accounts/reauthenticate/): approving and overriding "
+            "need a recent authentication.",
+            code="reauthentication_required",
+        )

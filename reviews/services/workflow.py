@@ -301,13 +301,20 @@ def why_not(action_name: str, review: Review, user, *, gate=None) -> list[str]:
         result = gate or evaluate_gate(review, user)
         reasons.extend(f"{rule.title}: {rule.message}" for rule in result.unsatisfied())
     elif action_name == "signoff":
-        if user.pk in spec_authors(review):
+        # The gate's evaluation already read the authors and the current sign-offs.
+        data = gate.data if gate is not None and gate.data is not None else None
+        authors = data.authors() if data is not None else spec_authors(review)
+        if user.pk in authors:
             reasons.append(
                 "You wrote this spec or posted a revision of it: you cannot sign it off."
             )
-        elif SignOff.objects.filter(
-            review=review, user=user, role=SignOffRole.REVIEWER, stale=False
-        ).exists():
+        elif (
+            data.has_current_reviewer_signoff(user.pk)
+            if data is not None
+            else SignOff.objects.filter(
+                review=review, user=user, role=SignOffRole.REVIEWER, stale=False
+            ).exists()
+        ):
             reasons.append("You have already signed off the current content.")
     return reasons
 

@@ -21,6 +21,7 @@ from reviews.views.review import (
     finding_reopen,
     finding_resolve,
     review_detail,
+    section_rows,
 )
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "report_markdown",
     "review_create",
     "review_detail",
+    "section_rows",
     "spec_create",
     "spec_detail",
     "spec_revision",

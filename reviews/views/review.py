@@ -3,13 +3,14 @@ sign-offs, the gate panel, actions and the timeline."""
 
 import contextlib
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -24,22 +25,24 @@ from reviews.forms import (
     ReasonForm,
     ResolveForm,
 )
-from reviews.gate import evaluate_gate
+from reviews.gate import GateData, evaluate_gate, item_rows
 from reviews.models import Finding, Response, Role, Verdict
 from reviews.selectors import (
     findings_for_review,
+    progress_from_rows,
     responses_for_review,
-    review_progress,
-    section_progress,
     signoffs_for_review,
     timeline,
 )
 from reviews.views._common import domain_errors, flash_error, get_review, wants_json
-from reviews.views.rows import RowRenderer, load_rows
+from reviews.views.rows import RowRenderer, Rows, collapsed_section_html, section_summary
 
 FILTERS = [("all", "All"), ("open", "Open"), ("failed", "Failed"), ("mine", "Mine")]
 ACTION_ORDER = ["submit", "signoff", "request_changes", "approve", "override", "reopen", "withdraw"]
 REVIEW_TEMPLATE = "reviews/review.html"
+# Rendering a row costs ~40 µs; a 1,000-item review renders the sections with open items up to
+# about this many rows and leaves the others collapsed, loaded when opened.
+SECTION_BUDGET = 150
 
 
 def _filter_mode(request) -> str:
@@ -57,13 +60,10 @@ def _keep(response: Response, mode: str, user) -> bool:
     return True
 
 
-def top_section_id(item) -> int:
-    return item.section.parent_id or item.section_id
-
-
 def build_sections(responses, progress, mode, user, overrides=None, renderer=None):
     """Templates → sections → groups → responses, in checklist order (no queries). With a
-    ``renderer``, each block also carries its rows' HTML."""
+    ``renderer``, each block also carries its rows' HTML. (The report's: it shows every row;
+    the review page uses ``page_sections``.)"""
     overrides = overrides or {}
     templates: dict[int, dict] = {}
     for response in responses:
@@ -108,17 +108,149 @@ def _actions(review, user, gate):
     return rows
 
 
+# Positions in a ``Rows`` value tuple (see ``rows.ROW_FIELDS``).
+_ITEM, _VERDICT, _RECHECK, _BY = 0, 1, 3, 4
+
+
+def _keep_values(values, mode: str, user) -> bool:
+    if mode == "open":
+        return values[_VERDICT] == Verdict.UNANSWERED or values[_RECHECK]
+    if mode == "failed":
+        return values[_VERDICT] == Verdict.FAIL
+    if mode == "mine":
+        return values[_BY] == user.pk
+    return True
+
+
+def _blocks(rows: Rows, values_list, renderer, *, mode="all", user=None, overrides=None):
+    """Group rows into blocks (a run of rows in the same group) with their HTML."""
+    overrides = overrides or {}
+    blocks = []
+    for values in values_list:
+        override = overrides.get(values[_ITEM])
+        if override is None and not _keep_values(values, mode, user):
+            continue
+        section = rows.section(values)
+        group = section if section.parent_id else None
+        if not blocks or blocks[-1]["group"] is not group:
+            blocks.append({"group": group, "rows": []})
+        blocks[-1]["rows"].append(override or rows.row(values))
+    for block in blocks:
+        block["html"] = mark_safe(  # noqa: S308 - rows escape their own text
+            "".join(renderer.render(r) for r in block.pop("rows"))
+        )
+    return blocks
+
+
+def page_sections(rows: Rows, progress, mode, user, renderer, *, review, expand=(), overrides=None):
+    """Templates → sections → blocks for the review page. Every section shows its title and
+    progress; rows are rendered only for the expanded ones: with a filter or ``expand="all"``
+    every section, otherwise the first section with open items (the first section when none
+    is open), the next ones with open items while they fit ``SECTION_BUDGET``, and the ones
+    named in ``expand``. The others are collapsed and loaded on demand."""
+    overrides = overrides or {}
+    templates: dict[int, dict] = {}
+    sections = []
+    for values in rows.values:
+        version = rows.version(values)
+        tpl = templates.get(version.pk)
+        if tpl is None:
+            tpl = templates[version.pk] = {
+                "version": version,
+                "title": version.display_title,
+                "sections": {},
+            }
+        top = rows.top_section(values)
+        sec = tpl["sections"].get(top.pk)
+        if sec is None:
+            sec = tpl["sections"][top.pk] = {
+                "section": top,
+                "progress": progress.get(top.pk),
+                "values": [],
+                "open": 0,
+                "forced": False,
+            }
+            sections.append(sec)
+        sec["values"].append(values)
+        if values[_VERDICT] == Verdict.UNANSWERED or values[_RECHECK]:
+            sec["open"] += 1
+        if values[_ITEM] in overrides:
+            sec["forced"] = True
+    src_prefix = reverse("reviews:section_rows", args=[review.pk, 0])[:-2]
+    everything = mode != "all" or expand == "all"
+    expand = set() if everything else set(expand)
+    if not everything:
+        used = 0
+        first_open = next(
+            (sec for sec in sections if sec["open"]), sections[0] if sections else None
+        )
+        for sec in sections:
+            size = len(sec["values"])
+            if sec is first_open or (used and sec["open"] and used + size <= SECTION_BUDGET):
+                sec["forced"] = True
+                used += size
+    for sec in sections:
+        values = sec.pop("values")
+        sec["size"] = len(values)
+        sec["summary"] = section_summary(sec["section"], sec["progress"])
+        sec["src"] = f"{src_prefix}{sec['section'].pk}/"
+        if everything or sec["forced"] or sec["section"].pk in expand:
+            sec["blocks"] = _blocks(
+                rows, values, renderer, mode=mode, user=user, overrides=overrides
+            )
+            sec["collapsed"] = False
+        else:
+            sec["blocks"] = []
+            sec["collapsed"] = True
+            sec["html"] = collapsed_section_html(
+                sec["section"], sec["progress"], sec["size"], sec["src"]
+            )
+        sec["shown"] = len(sec["blocks"])
+    result = []
+    for tpl in templates.values():
+        tpl["sections"] = list(tpl["sections"].values())
+        result.append(tpl)
+    return result
+
+
+def _expand_from(request, rows: Rows):
+    """The sections to render besides the default ones: ``?all=1``, ``?section=<id>`` and
+    ``?item=<id>`` (the gate panel's links, without JavaScript)."""
+    if request.GET.get("all") == "1":
+        return "all"
+    wanted = set()
+    section = request.GET.get("section") or ""
+    if section.isdigit():
+        wanted.add(int(section))
+    item = request.GET.get("item") or ""
+    if item.isdigit():
+        item_id = int(item)
+        for values in rows.values:
+            if values[_ITEM] == item_id:
+                wanted.add(rows.top_section(values).pk)
+                break
+    return wanted
+
+
 def review_context(request, review, *, mode=None, overrides=None, forms=None):
+    """Everything the review page shows, in a constant number of queries (the rows once, for
+    the items, the progress bars and the gate's item rules alike)."""
     user = request.user
     mode = mode or _filter_mode(request)
-    progress_by_section = section_progress(review)
-    responses = load_rows(review)
-    overall = _overall(progress_by_section, responses)
-    gate = evaluate_gate(review, user)
+    rows = Rows(review)
+    gate_rows = rows.gate_rows()
+    overall, progress_by_section = progress_from_rows(gate_rows)
     findings = list(findings_for_review(review))
+    signoffs = list(signoffs_for_review(review))
+    gate = evaluate_gate(
+        review,
+        user,
+        data=GateData(review, items=gate_rows, findings=findings, signoffs=signoffs),
+    )
     can_answer = perms.can_answer(user, review) and not review.is_read_only
     can_raise = perms.can_raise_finding(user, review) and not review.is_read_only
     for finding in findings:
+        finding.review = review
         finding.can_resolve = not review.is_read_only and perms.can_resolve_finding(user, finding)
     forms = forms or {}
     can_assign = perms.can_assign(user, review) and not review.is_read_only
@@ -139,14 +271,21 @@ def review_context(request, review, *, mode=None, overrides=None, forms=None):
         "review": review,
         "spec": review.spec,
         "project": review.spec.project,
-        "templates": build_sections(
-            responses, progress_by_section, mode, user, overrides, renderer
+        "templates": page_sections(
+            rows,
+            progress_by_section,
+            mode,
+            user,
+            renderer,
+            review=review,
+            expand=_expand_from(request, rows),
+            overrides=overrides,
         ),
         "progress": overall,
         "gate": gate,
         "findings": findings,
         "open_findings": sum(1 for f in findings if f.status == "open"),
-        "signoffs": list(signoffs_for_review(review)),
+        "signoffs": signoffs,
         "events": timeline(review, limit=50),
         "actions": _actions(review, user, gate),
         "filters": FILTERS,
@@ -184,15 +323,48 @@ def review_detail(request, pk: int):
     return render(request, REVIEW_TEMPLATE, review_context(request, review))
 
 
+@login_required
+@domain_errors
+@require_http_methods(["GET", "HEAD"])
+def section_rows(request, pk: int, section_id: int):
+    """The rows of one section, as an HTML fragment for the page script; without it (a plain
+    link), the review page with that section open."""
+    review = get_review(request.user, pk)
+    if request.headers.get("X-Requested-With") != "XMLHttpRequest":
+        url = reverse("reviews:review", args=[review.pk])
+        return redirect(f"{url}?section={section_id}#section-{section_id}")
+    rows = Rows(review, top_section_id=section_id)
+    if not rows.values:
+        raise NotFound("No such section in this review.")
+    can_answer = perms.can_answer(request.user, review) and not review.is_read_only
+    renderer = RowRenderer(review, can_answer=can_answer, csrf_token=get_token(request))
+    html = render_to_string(
+        f"{REVIEW_TEMPLATE}#section-blocks",
+        {"sec": {"blocks": _blocks(rows, rows.values, renderer)}},
+        request=request,
+    )
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 # --- answers -------------------------------------------------------------------------------
 
 
 def _answer_json(request, review, response, changed):
-    progress_by_section = section_progress(review)
-    overall = review_progress(review)
-    section_id = top_section_id(response.item)
+    """The saved row, the overall and section progress and the gate panel: one narrow read of
+    the answers serves the progress bars and the gate's item rules."""
+    rows = item_rows(review)
+    item_id = response.item_id
+    mine = next(row for row in rows if row[0] == item_id)  # an ItemRow tuple
+    section_id = mine[9] or mine[8]  # the group's section, or the section
+    overall, progress_by_section = progress_from_rows(rows, only={section_id})
     can_answer = perms.can_answer(request.user, review) and not review.is_read_only
-    gate = evaluate_gate(review, request.user)
+    # A save that changed the answer moved the content under the review's lock: it made every
+    # current sign-off stale and every override lapse, and new ones need that lock too. As of
+    # the save's commit there are none of either: two reads fewer.
+    settled = {"signoffs": (), "overrides": {}} if changed else {}
+    gate = evaluate_gate(review, request.user, data=GateData(review, items=rows, **settled))
     row_html = RowRenderer(
         review,
         can_answer=can_answer,
@@ -294,16 +466,16 @@ def answer(request, pk: int, item_id: int):
                 status=exc.status,
             )
         return _answer_page_error(request, review, item_id, exc.message, form.data, status=400)
-    review.refresh_from_db()
     if as_json:
-        response = _load_response(review, item_id)
+        # ``response`` comes back from the save with its item and answerer: no re-read.
         return _answer_json(request, review, response, changed)
     if changed:
         messages.success(request, f"Saved {response.item.key}: {response.get_verdict_display()}.")
-    url = reverse("reviews:review", args=[review.pk])
+    # ``item`` renders the item's section even when it is not one the page opens by default.
+    url = reverse("reviews:review", args=[review.pk]) + f"?item={item_id}"
     mode = _filter_mode(request)
     if mode != "all":
-        url += f"?filter={mode}"
+        url += f"&filter={mode}"
     return redirect(f"{url}#item-{item_id}")
 
 
@@ -337,9 +509,18 @@ def _back(review, anchor=""):
     return redirect(reverse("reviews:review", args=[review.pk]) + anchor)
 
 
+# Approving and overriding need a recent authentication (allauth's reauthentication page).
+REAUTHENTICATED_ACTIONS = frozenset({"approve", "override"})
+
+
+def _needs_reauthentication(request) -> bool:
+    return resolve(request.path_info).kwargs.get("name") in REAUTHENTICATED_ACTIONS
+
+
 @login_required
 @domain_errors
 @require_POST
+@reauthentication_required(enabled=_needs_reauthentication)
 def action(request, pk: int, name: str):
     review = get_review(request.user, pk)
     if name not in services.ACTIONS:

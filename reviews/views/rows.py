@@ -99,6 +99,45 @@ class RowRenderer:
         )
 
 
+def counts_html(p: dict | None) -> str:
+    """``reviews/_counts.html`` for one progress dict (numbers only: nothing to escape)."""
+    p = p or {}
+    return (
+        f'<span class="c-pass">{p.get("pass", 0)} pass</span> · '
+        f'<span class="c-fail">{p.get("fail", 0)} fail</span> · '
+        f'<span class="c-na">{p.get("na", 0)} N/A</span> · '
+        f'<span class="c-open">{p.get("unanswered", 0)} open</span> '
+        f'<span class="muted">({p.get("answered", 0)}/{p.get("total", 0)})</span>'
+    )
+
+
+def section_summary(section, progress: dict | None) -> SafeString:
+    """The ``<summary>`` of a section on the review page: title, progress bar and counts."""
+    p = progress or {}
+    pk = section.pk
+    title = escape(section.title)
+    return mark_safe(  # noqa: S308 - the title is escaped, the rest are numbers
+        f'<span class="section-title">{title}</span> '
+        f'<progress data-progress="section-{pk}" max="{p.get("total") or 1}" '
+        f'value="{p.get("answered", 0)}" aria-label="Progress of {title}">'
+        f"{p.get('percent', 0)}%</progress> "
+        f'<span class="counts" data-counts="section-{pk}">{counts_html(progress)}</span>'
+    )
+
+
+def collapsed_section_html(section, progress: dict | None, size: int, src: str) -> SafeString:
+    """A section whose rows are not on the page: its summary, and a link that opens the page
+    with it (the page script fetches ``src`` instead when it is opened)."""
+    pk = section.pk
+    plural = "" if size == 1 else "s"
+    return mark_safe(  # noqa: S308 - section_summary escapes; the rest are numbers and URLs
+        f'<details class="section" id="section-{pk}" data-section="{pk}" data-src="{src}">'
+        f"<summary>{section_summary(section, progress)}</summary>"
+        f'<div class="section-body"><p class="load-section"><a href="?section={pk}#section-{pk}">'
+        f"Show the {size} item{plural} of this section</a></p></div></details>"
+    )
+
+
 # --- light rows for the page -----------------------------------------------------------------
 
 
@@ -136,55 +175,117 @@ ROW_FIELDS = (
     "answered_by__display_name",
     "answered_by__first_name",
     "answered_by__last_name",
+    "item__section__title",
+    "item__section__parent_id",
+    "item__section__parent__title",
+    "item__version__number",
+    "item__version__title",
+    "item__version__template__title",
 )
 
 
-def load_rows(review) -> list:
-    """Every answer of the review with its item, section (and group parent), version and
-    answerer, in checklist order: three queries whatever the size of the review."""
-    from checklists.models import Section, TemplateVersion
+class _Version(_Obj):
+    @property
+    def display_title(self) -> str:
+        return self.title or self.template_title
+
+
+def _row_query(review, top_section_id=None):
+    from django.db.models import Q
+
     from reviews.models import Response
 
-    version_ids = review.review_templates.values("version_id")
-    versions = {
-        v.pk: v
-        for v in TemplateVersion.objects.filter(pk__in=version_ids).select_related("template")
-    }
-    sections = {s.pk: s for s in Section.objects.filter(version__in=version_ids)}
-    for section in sections.values():
-        if section.parent_id:
-            section.parent = sections.get(section.parent_id)
-    users: dict[int, _User] = {}
-    rows = []
-    for values in (
-        Response.objects.filter(review=review)
-        .order_by("item__version_id", "item__position")
-        .values_list(*ROW_FIELDS)
-    ):
-        (item_id, verdict, note, recheck, by_id, at, version, key, text, guidance, rationale,
-         severity, is_gate, optional, section_id, version_id, email, display, first, last) = values  # fmt: skip
-        if by_id is not None and by_id not in users:
-            users[by_id] = _User(
-                pk=by_id, email=email, display_name=display, first_name=first, last_name=last
+    rows = Response.objects.filter(review_id=review.pk)
+    if top_section_id is not None:
+        rows = rows.filter(
+            Q(item__section_id=top_section_id) | Q(item__section__parent_id=top_section_id)
+        )
+    return rows.order_by("item__version_id", "item__position").values_list(*ROW_FIELDS)
+
+
+class Rows:
+    """Every answer of the review with its item, section (and group parent), version and
+    answerer, in checklist order — one query whatever the size of the review. The rows stay
+    tuples until a page needs them as objects (``row``), so rows that are not rendered cost
+    next to nothing."""
+
+    def __init__(self, review, top_section_id=None):
+        self.values = list(_row_query(review, top_section_id))
+        self._versions: dict[int, _Version] = {}
+        self._sections: dict[int, _Obj] = {}
+        self._users: dict[int, _User] = {}
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def version(self, values) -> _Version:
+        version_id = values[15]
+        version = self._versions.get(version_id)
+        if version is None:
+            version = self._versions[version_id] = _Version(
+                pk=version_id, id=version_id, number=values[23], title=values[24],
+                template_title=values[25],
+            )  # fmt: skip
+        return version
+
+    def section(self, values) -> _Obj:
+        section_id, parent_id = values[14], values[21]
+        section = self._sections.get(section_id)
+        if section is None:
+            parent = None
+            if parent_id is not None:
+                parent = self._sections.get(parent_id)
+                if parent is None:
+                    parent = self._sections[parent_id] = _Obj(
+                        pk=parent_id, id=parent_id, title=values[22], parent_id=None, parent=None
+                    )
+            section = self._sections[section_id] = _Obj(
+                pk=section_id, id=section_id, title=values[20], parent_id=parent_id, parent=parent
             )
-        section = sections[section_id]
+        return section
+
+    def top_section(self, values) -> _Obj:
+        section = self.section(values)
+        return section.parent or section
+
+    def row(self, values) -> _Obj:
+        (item_id, verdict, note, recheck, by_id, at, version, key, text, guidance, rationale,
+         severity, is_gate, optional, section_id, version_id, email, display, first, last,
+         *_) = values  # fmt: skip
+        user = None
+        if by_id is not None:
+            user = self._users.get(by_id)
+            if user is None:
+                user = self._users[by_id] = _User(
+                    pk=by_id, email=email, display_name=display, first_name=first, last_name=last
+                )
         item = _Obj(
             pk=item_id, id=item_id, key=key, text=text, guidance=guidance, rationale=rationale,
-            severity=severity, is_gate=is_gate, optional=optional, section=section,
-            section_id=section_id, version=versions[version_id], version_id=version_id,
+            severity=severity, is_gate=is_gate, optional=optional, section=self.section(values),
+            section_id=section_id, version=self.version(values), version_id=version_id,
         )  # fmt: skip
-        rows.append(
-            _Obj(
-                item_id=item_id,
-                item=item,
-                verdict=verdict,
-                note=note,
-                needs_recheck=recheck,
-                verdict_label=VERDICT_LABELS.get(verdict, verdict),
-                answered_by_id=by_id,
-                answered_by=users.get(by_id),
-                answered_at=at,
-                version=version,
-            )
+        return _Obj(
+            item_id=item_id,
+            item=item,
+            verdict=verdict,
+            note=note,
+            needs_recheck=recheck,
+            verdict_label=VERDICT_LABELS.get(verdict, verdict),
+            answered_by_id=by_id,
+            answered_by=user,
+            answered_at=at,
+            version=version,
         )
-    return rows
+
+    def gate_rows(self) -> list[tuple]:
+        """The rows as the gate reads them (tuples shaped as ``reviews.gate.ItemRow``)."""
+        return [
+            (v[0], v[7], v[8], v[1], v[2] == "", v[12], v[11], v[13], v[14], v[21])
+            for v in self.values
+        ]
+
+
+def load_rows(review) -> list:
+    """Every answer of the review as row objects (one query)."""
+    rows = Rows(review)
+    return [rows.row(values) for values in rows.values]

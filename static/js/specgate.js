@@ -227,6 +227,71 @@
     });
   }
 
+  // --- sections loaded on demand ----------------------------------------------------------
+  // A long review renders some sections collapsed, without their rows; opening one fetches
+  // its rows (an HTML fragment). Without this script, their link opens the page with them.
+
+  function loadSection(details) {
+    if (!details || !details.dataset.src || details.dataset.loaded === "1") {
+      return Promise.resolve(details);
+    }
+    if (details.loading) {
+      return details.loading;
+    }
+    const body = details.querySelector(".section-body");
+    details.classList.add("loading");
+    details.setAttribute("aria-busy", "true");
+    details.loading = fetch(details.dataset.src, {
+      credentials: "same-origin",
+      headers: { "Accept": "text/html", "X-Requested-With": "XMLHttpRequest" },
+    }).then(function (resp) {
+      if (!resp.ok) {
+        throw new Error("HTTP " + resp.status);
+      }
+      return resp.text();
+    }).then(function (html) {
+      body.innerHTML = html;
+      details.dataset.loaded = "1";
+      body.querySelectorAll("li.item").forEach(bindRow);
+      return details;
+    }).catch(function () {
+      say("Could not load this section: follow its link to open it.");
+      return details;
+    }).finally(function () {
+      details.loading = null;
+      details.classList.remove("loading");
+      details.removeAttribute("aria-busy");
+    });
+    return details.loading;
+  }
+
+  function bindSection(details) {
+    details.addEventListener("toggle", function () {
+      if (details.open) {
+        loadSection(details);
+      }
+    });
+  }
+
+  function unloaded(details) {
+    return details && details.dataset.src && details.dataset.loaded !== "1";
+  }
+
+  // The first section not loaded yet between item ``here`` and item ``next`` (in the direction
+  // of ``step``; to the end of the page when there is no ``next``).
+  function unloadedBetween(here, next, step) {
+    const sections = Array.from(document.querySelectorAll("details.section"));
+    const from = sections.indexOf(here.closest("details.section"));
+    const to = next ? sections.indexOf(next.closest("details.section"))
+      : (step > 0 ? sections.length : -1);
+    for (let i = from + step; step > 0 ? i < to : i > to; i += step) {
+      if (unloaded(sections[i])) {
+        return sections[i];
+      }
+    }
+    return null;
+  }
+
   // --- keyboard ----------------------------------------------------------------------------
 
   function items() {
@@ -243,12 +308,19 @@
       (el.tagName === "INPUT" && el.type !== "radio" && el.type !== "checkbox"));
   }
 
-  function moveFocus(step) {
-    const list = items();
+  async function moveFocus(step) {
+    let list = items();
     if (!list.length) {
       return;
     }
     const here = currentItem();
+    if (here) {
+      const pending = unloadedBetween(here, list[list.indexOf(here) + step], step);
+      if (pending) {
+        await loadSection(pending);
+        list = items();
+      }
+    }
     let index = here ? list.indexOf(here) + step : (step > 0 ? 0 : list.length - 1);
     index = Math.max(0, Math.min(list.length - 1, index));
     const target = list[index];
@@ -313,12 +385,30 @@
     }
   }
 
+  // The gate panel links to ?item=<id>#item-<id> (the page with that item's section open);
+  // when the item is on the page already, jump to it instead.
+  function onGateLink(event) {
+    const link = event.target.closest("a[data-item-link]");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey) {
+      return;
+    }
+    const id = "item-" + link.dataset.itemLink;
+    if (document.getElementById(id)) {
+      event.preventDefault();
+      history.pushState(null, "", "#" + id);
+      revealTarget();
+    }
+  }
+
   function init() {
     window.addEventListener("hashchange", revealTarget);
     const rows = document.querySelectorAll("li.item");
-    if (!rows.length) {
+    const sections = document.querySelectorAll("details.section[data-src]");
+    if (!rows.length && !sections.length) {
       return;
     }
+    sections.forEach(bindSection);
+    document.addEventListener("click", onGateLink);
     rows.forEach(bindRow);
     document.addEventListener("keydown", onKey);
     const filter = document.querySelector("[data-filter]");

@@ -1,3 +1,5 @@
+import time
+
 import factory
 from django.contrib.auth.models import Group
 
@@ -23,3 +25,15 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.groups.add(group)
         if create:
             self.save()
+
+
+def record_reauthentication(client, user) -> None:
+    """Store in the client's session what allauth stores after the user confirms their password
+    (``force_login`` records no authentication), so views behind
+    ``reauthentication_required`` (approve, override, token creation) let the request through."""
+    session = client.session
+    session["account_authentication_methods"] = [
+        {"method": "password", "at": time.time(), "reauthenticated": True}
+    ]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()

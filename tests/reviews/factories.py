@@ -92,6 +92,40 @@ def make_big_version(slug: str, count: int) -> TemplateVersion:
     return make_version(slug=slug, items=items)
 
 
+def make_sectioned_version(slug: str, sections: int, per_section: int) -> TemplateVersion:
+    """``sections`` sections of ``per_section`` items; the second one holds its items in two
+    groups (sub-sections)."""
+    template = ChecklistTemplate.objects.create(slug=slug, title=slug.replace("-", " ").title())
+    version = TemplateVersion.objects.create(template=template, number=1, status="published")
+    items = []
+    position = 0
+    for s in range(sections):
+        section = Section.objects.create(version=version, title=f"Section {s}", position=s)
+        homes = [section]
+        if s == 1:
+            homes = [
+                Section.objects.create(
+                    version=version, parent=section, title=f"Group {g}", position=g
+                )
+                for g in range(2)
+            ]
+        for i in range(per_section):
+            items.append(
+                Item(
+                    version=version,
+                    section=homes[i * len(homes) // per_section],
+                    key=f"s{s}-i{i}",
+                    text=f"Item {i} of section {s}",
+                    severity="must" if i % 3 == 0 else "should",
+                    is_gate=i % 10 == 0,
+                    position=position,
+                )
+            )
+            position += 1
+    Item.objects.bulk_create(items)
+    return version
+
+
 @dataclass
 class World:
     project: Project

@@ -139,3 +139,14 @@ def test_list_and_dashboard_queries_do_not_grow(reviews, django_assert_max_num_q
     with django_assert_max_num_queries(12):
         board = dashboard(world.reviewer)
     assert len(board["todo"]) == reviews
+
+
+def test_lists_have_no_duplicates_for_members_and_superusers():
+    world = make_world()
+    services.review_create(
+        actor=world.author, spec=world.spec, template_version_ids=[world.version.pk]
+    )
+    root = UserFactory(is_superuser=True)
+    for user in (world.reviewer, world.lead, root):
+        ids = [r.pk for r in reviews_for_list(user)]
+        assert len(ids) == len(set(ids)) == 2

@@ -6,7 +6,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.api.common import errors
+from accounts.api.common import errors, require_recent_authentication
 from config.errors import NotFound
 from reviews.api.serializers import (
     BatchResultSerializer,
@@ -148,7 +148,7 @@ class ReviewChildrenMixin:
         data = serializer.validated_data
         matched = if_match_version(request, answer.version, lambda: response_state(answer))
         version = data.get("version", matched)
-        response_save(
+        saved, _ = response_save(
             actor=request.user,
             review=review,
             item_id=answer.item_id,
@@ -156,7 +156,10 @@ class ReviewChildrenMixin:
             note=data.get("note", answer.note),
             version=version,
         )
-        answer = _answer(review, answer.item_id)
+        # The item did not move; the answer's own fields come from the save (no re-read).
+        for name in ("verdict", "note", "version", "needs_recheck", "answered_at"):
+            setattr(answer, name, getattr(saved, name))
+        answer.answered_by = saved.answered_by
         return _with_etag(ResponseSerializer(answer).data, answer.version)
 
     # --- findings ------------------------------------------------------------------------
@@ -311,6 +314,7 @@ class ReviewChildrenMixin:
             )
             page = self.paginate_queryset(overrides)
             return self.get_paginated_response(OverrideSerializer(page, many=True).data)
+        require_recent_authentication(request)
         serializer = OverrideCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         override = override_grant(actor=request.user, review=review, **serializer.validated_data)

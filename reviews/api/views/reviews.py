@@ -13,6 +13,7 @@ from accounts.api.common import (
     FirstRendererNegotiation,
     errors,
     list_and_detail_schema,
+    require_recent_authentication,
 )
 from checklists.models import TemplateVersion
 from config.errors import InvalidInput
@@ -147,6 +148,7 @@ class ReviewViewSet(
     )
     @action(detail=True, methods=["post"], filter_backends=[])
     def approve(self, request, pk=None):
+        require_recent_authentication(request)
         return self._transition(request, pk, review_approve)
 
     @_transition_schema("Leads: approved → in review, with a reason.")

@@ -1,0 +1,55 @@
+"""A browser session must confirm the password before approving or overriding over the API too;
+personal tokens are exempt."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.services import token_create
+from reviews import services
+from tests.accounts.factories import record_reauthentication
+from tests.reviews.factories import make_world
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ready_world():
+    world = make_world()
+    services.review_submit(actor=world.author, review=world.review)
+    for item in world.version.items.all():
+        services.response_save(
+            actor=world.reviewer, review=world.review, item_id=item.pk, verdict="pass"
+        )
+    services.signoff_create(actor=world.reviewer, review=world.review)
+    return world
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("approve/", {"comment": "ok"}),
+        ("overrides/", {"rule": "signoffs", "justification": "met in person"}),
+    ],
+)
+def test_session_needs_recent_password(ready_world, path, body):
+    client = APIClient(enforce_csrf_checks=False)
+    client.force_login(ready_world.lead)
+    url = f"/api/v1/reviews/{ready_world.review.pk}/{path}"
+    refused = client.post(url, body, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "reauthentication_required"
+    record_reauthentication(client, ready_world.lead)
+    assert client.post(url, body, format="json").status_code in (200, 201)
+
+
+def test_token_is_exempt(ready_world):
+    raw = token_create(actor=ready_world.lead, name="ci").raw
+    client = APIClient()
+    response = client.post(
+        f"/api/v1/reviews/{ready_world.review.pk}/approve/",
+        {},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    assert response.status_code == 200
+    assert response.json()["state"] == "approved"

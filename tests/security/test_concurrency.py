@@ -1,0 +1,161 @@
+"""No lost updates: eight clients answer overlapping items (some with stale versions) and sign
+off at the same time, through the services, each on its own database connection. Afterwards
+every accepted write is there, every refused one was told why, and the gate agrees with the
+rows. PostgreSQL only: SQLite serialises every writer, so there is no race to lose."""
+
+import random
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+
+from audit.models import Event
+from config.errors import Conflict, InvalidInput
+from reviews.gate import evaluate_gate, spec_authors
+from reviews.models import GateRule, Response, Review, SignOff, SignOffRole
+from reviews.services import response_save, review_submit, signoff_create
+from tests.reviews.factories import make_world
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+        reason="concurrency needs PostgreSQL (SQLite serialises writers)",
+    ),
+]
+
+CLIENTS = 8
+OPS_PER_CLIENT = 30
+DEADLINE_SECONDS = 5.0
+
+
+@dataclass
+class Log:
+    accepted: list = field(default_factory=list)  # (item_id, version, verdict, note)
+    unchanged: int = 0
+    refused: list = field(default_factory=list)  # (kind, code, message, details)
+    signoffs: list = field(default_factory=list)  # SignOff ids accepted
+    unexpected: list = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _client(index, user, review_id, item_ids, log, start, deadline):
+    rng = random.Random(index)
+    seen: dict[int, int] = {}  # item → the version this client last read (may go stale)
+    try:
+        start.wait()
+        review = Review.objects.get(pk=review_id)
+        for _ in range(OPS_PER_CLIENT):
+            if time.monotonic() > deadline:
+                break
+            try:
+                if rng.random() < 0.15:
+                    signoff = signoff_create(actor=user, review=review, comment=f"c{index}")
+                    with log.lock:
+                        log.signoffs.append(signoff.pk)
+                    continue
+                item_id = rng.choice(item_ids)
+                if item_id not in seen or rng.random() < 0.5:
+                    seen[item_id] = Response.objects.get(review=review, item_id=item_id).version
+                verdict = rng.choice(["pass", "fail", "na"])
+                # A fail without a note is invalid input; the rest carry a unique note.
+                note = "" if rng.random() < 0.1 else f"client {index} op {rng.random():.6f}"
+                response, changed = response_save(
+                    actor=user,
+                    review=review,
+                    item_id=item_id,
+                    verdict=verdict,
+                    note=note,
+                    version=seen[item_id],
+                )
+                with log.lock:
+                    if changed:
+                        log.accepted.append((item_id, response.version, verdict, response.note))
+                    else:
+                        log.unchanged += 1
+                seen[item_id] = response.version
+            except (Conflict, InvalidInput) as exc:
+                with log.lock:
+                    log.refused.append((type(exc).__name__, exc.code, exc.message, exc.details))
+    except Exception as exc:  # noqa: BLE001 - reported to the main thread
+        with log.lock:
+            log.unexpected.append(repr(exc))
+    finally:
+        connection.close()
+
+
+def test_no_lost_updates_under_load():
+    world = make_world(required_signoffs=2)
+    review_submit(actor=world.author, review=world.review)
+    item_ids = list(world.review.responses.values_list("item_id", flat=True))
+    initial = dict(world.review.responses.values_list("item_id", "version"))
+    actors = [world.reviewer, world.reviewer2, world.lead, world.lead2]
+    log = Log()
+    start = threading.Event()
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    threads = [
+        threading.Thread(
+            target=_client,
+            args=(i, actors[i % len(actors)], world.review.pk, item_ids, log, start, deadline),
+        )
+        for i in range(CLIENTS)
+    ]
+    for thread in threads:
+        thread.start()
+    start.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert not log.unexpected, log.unexpected
+    assert len(log.accepted) >= 10, "the run did not exercise concurrent saves"
+    assert any(code == "stale_version" for _, code, _, _ in log.refused), "no stale write tried"
+
+    # Every accepted change is there: versions per item are 1..n with no gap and no repeat,
+    # and the answer in the database is the last accepted one.
+    by_item = defaultdict(list)
+    for item_id, version, verdict, note in log.accepted:
+        by_item[item_id].append((version, verdict, note))
+    final = {r.item_id: r for r in Response.objects.filter(review=world.review)}
+    for item_id in item_ids:
+        accepted = sorted(by_item[item_id])
+        versions = [version for version, _, _ in accepted]
+        assert versions == list(range(initial[item_id] + 1, initial[item_id] + 1 + len(accepted)))
+        assert final[item_id].version == initial[item_id] + len(accepted)
+        if accepted:
+            _, verdict, note = accepted[-1]
+            assert (final[item_id].verdict, final[item_id].note) == (verdict, note)
+    answered_events = Event.objects.filter(
+        review_id=world.review.pk, verb="response.answered"
+    ).count()
+    assert answered_events == len(log.accepted)
+
+    # Every refusal said why.
+    for kind, code, message, details in log.refused:
+        assert message, (kind, code)
+        if code == "stale_version":
+            assert details["current"]["version"] >= 1
+        if kind == "InvalidInput":
+            assert details, message
+
+    # Every accepted sign-off was stored; nobody has two current ones.
+    assert SignOff.objects.filter(pk__in=log.signoffs).count() == len(log.signoffs)
+    current = list(
+        SignOff.objects.filter(
+            review=world.review, stale=False, role=SignOffRole.REVIEWER
+        ).values_list("user_id", flat=True)
+    )
+    assert len(current) == len(set(current))
+
+    # The gate is deterministic and counts what the rows say.
+    review = Review.objects.get(pk=world.review.pk)
+    first, second = evaluate_gate(review, world.lead), evaluate_gate(review, world.lead)
+    assert first.as_dict() == second.as_dict()
+    rule = next(r for r in first.rules if r.rule == GateRule.SIGNOFFS)
+    have = len(set(current) - spec_authors(review))
+    assert rule.message.startswith(f"{have} of 2 required")
+    call_command("verify_audit")
