@@ -42,6 +42,14 @@ def flash_error(request, exc: DomainError) -> None:
     messages.error(request, text)
 
 
+def flash_refusal(request, exc: DomainError) -> None:
+    """Show a refusal as a message on the next page; Forbidden and NotFound still answer
+    403 / 404 (through ``domain_errors``)."""
+    if isinstance(exc, (Forbidden, NotFound)):
+        raise exc
+    flash_error(request, exc)
+
+
 def get_project(user, slug: str) -> Project:
     project = Project.objects.filter(slug=slug).first()
     if project is None:

@@ -23,7 +23,12 @@ from reviews.forms import (
 from reviews.models import Membership, Review, ReviewState, Role
 from reviews.selectors import dashboard as dashboard_data
 from reviews.selectors import failing_items, progress_for_reviews
-from reviews.views._common import domain_errors, flash_error, get_project, get_spec
+from reviews.views._common import (
+    domain_errors,
+    flash_refusal,
+    get_project,
+    get_spec,
+)
 
 
 @login_required
@@ -122,9 +127,7 @@ def project_members(request, slug: str):
             )
             messages.success(request, f"{'Added' if created else 'Updated'} {data['email']}.")
     except DomainError as exc:
-        if isinstance(exc, Forbidden):
-            raise
-        flash_error(request, exc)
+        flash_refusal(request, exc)
     return redirect(reverse("reviews:project", args=[project.slug]) + "#members")
 
 
@@ -146,9 +149,7 @@ def project_settings(request, slug: str):
         )
         messages.success(request, "Settings saved.")
     except DomainError as exc:
-        if isinstance(exc, Forbidden):
-            raise
-        flash_error(request, exc)
+        flash_refusal(request, exc)
     return redirect(reverse("reviews:project", args=[project.slug]) + "#settings")
 
 
@@ -162,9 +163,7 @@ def spec_create(request, slug: str):
         try:
             spec = services.spec_create(actor=request.user, project=project, **form.cleaned_data)
         except DomainError as exc:
-            if isinstance(exc, Forbidden):
-                raise
-            flash_error(request, exc)
+            flash_refusal(request, exc)
         else:
             messages.success(request, "Spec created.")
             return redirect("reviews:spec", pk=spec.pk)
@@ -221,9 +220,7 @@ def spec_revision(request, pk: int):
                 actor=request.user, spec=spec, **form.cleaned_data
             )
         except DomainError as exc:
-            if isinstance(exc, Forbidden):
-                raise
-            flash_error(request, exc)
+            flash_refusal(request, exc)
         else:
             messages.success(
                 request, "Revision posted." if created else "That revision is already current."
@@ -254,9 +251,7 @@ def review_create(request, pk: int):
                 due_date=form.cleaned_data["due_date"],
             )
         except DomainError as exc:
-            if isinstance(exc, Forbidden):
-                raise
-            flash_error(request, exc)
+            flash_refusal(request, exc)
         else:
             messages.success(request, f"Review #{review.pk} created (draft).")
             return redirect("reviews:review", pk=review.pk)
