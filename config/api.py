@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
@@ -142,8 +142,4 @@ class TokenCreateThrottle(ScopedUserThrottle):
     scope = "token_create"
 
 
-def problem(status_code: int, code: str, message: str, details=None) -> Response:
-    return Response(error_body(code, message, details), status=status_code)
-
-
-__all__ = ["exception_handler", "Pagination", "problem", "status"]
+__all__ = ["exception_handler", "Pagination"]

@@ -7,7 +7,6 @@ Not a member → the object is not found (404); a member without the right → f
 
 from django.db.models import QuerySet
 
-from accounts.permissions import is_curator
 from config.errors import Forbidden, NotFound
 from reviews.models import Finding, Membership, Project, Review, Role, Spec
 
@@ -185,10 +184,6 @@ can_migrate = can_lead
 
 def can_override(user, review: Review) -> bool:
     return can_lead(user, review) and _override_allowed(user, _review_project_id(review))
-
-
-def can_manage_templates(user) -> bool:
-    return is_curator(user)
 
 
 # --- enforcement ---------------------------------------------------------------------------

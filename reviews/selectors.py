@@ -3,7 +3,7 @@ of queries does not grow with the number of items or reviews."""
 
 from collections import defaultdict
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 
 from audit.models import Event
 from checklists.models import Section
@@ -116,13 +116,6 @@ def specs_for_list(user) -> QuerySet[Spec]:
     return specs_visible_to(user).select_related("project", "author")
 
 
-def open_findings_count(review: Review) -> dict[str, int]:
-    rows = (
-        review.findings.filter(status="open").values("severity").annotate(n=Count("id")).order_by()
-    )
-    return {row["severity"]: row["n"] for row in rows}
-
-
 def timeline(review: Review, limit: int = 200) -> list[Event]:
     return list(
         Event.objects.filter(review_id=review.pk).select_related("actor").order_by("-id")[:limit]
@@ -212,13 +205,3 @@ def failing_items(limit: int = 20, project_ids=None) -> list[dict]:
         .annotate(fails=Count("id"), reviews=Count("review_id", distinct=True))
         .order_by("-fails", "item__key")[:limit]
     )
-
-
-def unanswered_filter(mode: str, user) -> Q:
-    if mode == "open":
-        return Q(verdict=Verdict.UNANSWERED)
-    if mode == "failed":
-        return Q(verdict=Verdict.FAIL)
-    if mode == "mine":
-        return Q(answered_by=user)
-    return Q()
