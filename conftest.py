@@ -1,7 +1,16 @@
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.accounts.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: ids repeat between tests (rolled back), so a read
+    cached by one test could otherwise answer another."""
+    cache.clear()
+    yield
 
 
 @pytest.fixture

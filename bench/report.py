@@ -1,4 +1,4 @@
-"""Write ``bench/results/latest.json`` and ``latest.md`` from one benchmark run."""
+"""Write ``bench/results/latest.json`` and ``latest.md`` (or ``subset.*``) from one benchmark run."""
 
 import json
 
@@ -47,10 +47,18 @@ def markdown(machine: dict, runs: list[dict], growth: list[dict]) -> str:
         f"Measured {machine.get('measured_at', '')} in {machine['mode']} mode "
         f"({machine['seconds_per_run']:.0f} s per run, closed loop, no think time) on "
         f"{machine['cpu']}, {machine['cores']} cores (load average at start "
-        f"{', '.join(str(x) for x in machine['load_average_at_start'])}); Python "
+        f"{', '.join(str(x) for x in machine['load_average_at_start'])}"
+        + (
+            f"; other processes took {share:.0%} of the CPU during the measured runs"
+            if (share := machine.get("other_processes_cpu_share")) is not None
+            else ""
+        )
+        + "); Python "
         f"{machine['python']}, Django {machine['django']}, PostgreSQL {machine['postgres']}, "
         f"gunicorn {machine['gunicorn']} with {machine['gunicorn_workers']} sync workers, "
-        f"locust {machine['locust']} on the same machine. Dataset: {ds.get('projects')} "
+        f"wrk {machine['wrk']} on the same machine (one connection per user; threads: "
+        f"{machine['wrk_threads']}). "
+        f"Dataset: {ds.get('projects')} "
         f"projects, {ds.get('specs')} specs, {ds.get('reviews')} reviews, "
         f"{ds.get('responses')} answers; the review under test holds "
         f"{ds.get('review_items')} items. `floor` is GET /api/v1/me/ with a Bearer token"
@@ -100,7 +108,9 @@ def markdown(machine: dict, runs: list[dict], growth: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_reports(machine: dict, runs: list[dict], growth: list[dict]) -> None:
+def write_reports(
+    machine: dict, runs: list[dict], growth: list[dict], stem: str = "latest"
+) -> None:
     import time
 
     machine.setdefault("measured_at", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
@@ -110,5 +120,5 @@ def write_reports(machine: dict, runs: list[dict], growth: list[dict]) -> None:
         "runs": [{k: r[k] for k in keys} for r in runs],
         "growth": [{k: g[k] for k in ("endpoint", "size", "p50_ms", "queries")} for g in growth],
     }
-    (RESULTS / "latest.json").write_text(json.dumps(data, indent=2) + "\n")
-    (RESULTS / "latest.md").write_text(markdown(machine, runs, growth))
+    (RESULTS / f"{stem}.json").write_text(json.dumps(data, indent=2) + "\n")
+    (RESULTS / f"{stem}.md").write_text(markdown(machine, runs, growth))

@@ -1,42 +1,54 @@
 """Specgate benchmark: build a realistic dataset, serve it as in production, load it, report.
 
     uv run --group bench python bench/run.py            # full: rebuilds the dataset, ~7-8 min
-    uv run --group bench python bench/run.py --quick    # short runs, reuses the dataset, ~2.5-3.5 min
+    uv run --group bench python bench/run.py --quick    # short runs, reuses the dataset, ~3 min
+    uv run --group bench python bench/run.py --quick --only floor,gate --users 10
 
 Steps: (1) drop and recreate the PostgreSQL database ``specgate_bench``, migrate, collectstatic,
 build the dataset and count queries per endpoint with the test Client (``bench/dataset.py``);
 (2) start gunicorn (``config/gunicorn.py``, production settings) on a free loopback port and
-wait for /readyz; (3) drive each endpoint separately with locust at 1, 10 and 40 concurrent
-users; (4) write ``bench/results/latest.json`` and ``bench/results/latest.md``; gunicorn is
-always stopped at the end.
+wait for /readyz; (3) drive each endpoint separately with wrk at 1, 10 and 40 concurrent users;
+(4) write ``bench/results/latest.json`` and ``bench/results/latest.md`` (``subset.json`` and
+``subset.md`` when ``--only`` or ``--users`` picks a part); gunicorn is always stopped at the end.
+
+The load generator is wrk (C, epoll; Debian package ``wrk``, installed here with apt-get when
+missing and running as root), so that it takes little of the two cores it shares with gunicorn
+and PostgreSQL. Each run is one wrk process with ``bench/wrk.lua``: USERS connections (closed
+loop, no think time) on min(USERS, 2) threads (one thread when USERS is odd, as wrk gives each
+thread USERS // threads connections). A run is preceded by a warm-up run of the same endpoint
+(with max(USERS, 2 x workers) connections, so that every gunicorn worker has served it) and a
+drain, so it starts on a warm, idle server; in a run where one request waits a large part of
+the run (dashboard at 40 users in --quick) the first wave, which queues behind fewer requests
+than later ones, pulls the percentiles down. Runs are bounded in time (wrk's -d, whole seconds)
+and in count: a wrk thread stops after MAX_REQUESTS / threads answers and run.py then
+interrupts wrk, so the duration (and the rate) is that of the requests counted. Percentiles are
+wrk's (microsecond histogram; wrk adds its coordinated-omission correction for requests slower
+than twice the mean interval). Errors are socket errors, timeouts (> 30 s) and non-2xx answers.
 """
 
-from gevent import monkey
+import argparse
+import json
+import math
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from importlib.metadata import version
+from pathlib import Path
 
-monkey.patch_all()
-
-import argparse  # noqa: E402
-import itertools  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import urllib.request  # noqa: E402
-from importlib.metadata import version  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import gevent  # noqa: E402
-import psycopg  # noqa: E402
-from locust import FastHttpUser, constant, task  # noqa: E402
-from locust.env import Environment  # noqa: E402
+import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _env import ADMIN_URL, DB_NAME, RESULTS, ROOT, STATE, bench_env  # noqa: E402
+from _env import ADMIN_URL, BENCH, DATABASE_URL, DB_NAME, RESULTS, ROOT, STATE, bench_env  # noqa: E402
 from report import write_reports  # noqa: E402
 
 ENDPOINTS = [
@@ -49,8 +61,11 @@ ENDPOINTS = [
     "api_responses",
 ]
 USERS = [1, 10, 40]
+REFERENCE = "healthz"  # unauthenticated, no database: the stack alone, for reference
 WORKERS = 2  # one per core: the load generator shares the same two cores
 MAX_REQUESTS = 50_000  # per run: bounded in count as well as in time
+WRK_SCRIPT = BENCH / "wrk.lua"
+WRK_TIMEOUT = 30  # seconds; slower answers are errors (as gunicorn's own worker timeout)
 
 
 def log(msg: str) -> None:
@@ -152,51 +167,169 @@ def stop_server(proc: subprocess.Popen | None) -> None:
 # --- load --------------------------------------------------------------------------------------
 
 
-def user_class(endpoint: str, base: str, state: dict) -> type[FastHttpUser]:
+def ensure_wrk() -> str:
+    """The wrk binary; installed with apt-get when it is missing and we may."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        log("wrk is missing: apt-get install -y wrk")
+        install = ["apt-get", "install", "-y", "--no-install-recommends", "wrk"]
+        if subprocess.run(install, env=apt_env, check=False).returncode:  # noqa: S603
+            subprocess.run(["apt-get", "update"], env=apt_env, check=False)  # noqa: S607
+            subprocess.run(install, env=apt_env, check=False)  # noqa: S603
+        found = shutil.which("wrk")
+        if found:
+            return found
+    raise SystemExit(
+        "bench/run.py drives the server with wrk (https://github.com/wg/wrk), which is not "
+        "installed. Install it (Debian/Ubuntu: `sudo apt-get install wrk`; macOS: "
+        "`brew install wrk`) and run again."
+    )
+
+
+def wrk_version(wrk: str) -> str:
+    out = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False).stdout  # noqa: S603
+    match = re.search(r"wrk (\S+) \[(\w+)\]", out)
+    return f"{match[1]} ({match[2]})" if match else out.strip().splitlines()[0]
+
+
+def target(endpoint: str, state: dict) -> tuple[str, str, dict[str, str]]:
+    """Method, path and credentials (as environment for bench/wrk.lua) of one endpoint."""
     review = state["review_id"]
-    api = {"Authorization": f"Bearer {state['token']}"}
-    page = {"Cookie": f"sessionid={state['sessionid']}"}
-    pool = state["answer_items"]
-    counter = itertools.count()
+    api = {"BENCH_AUTHORIZATION": f"Bearer {state['token']}"}
+    page = {"BENCH_COOKIE": f"sessionid={state['sessionid']}"}
+    return {
+        "healthz": ("GET", "/healthz", {}),
+        "floor": ("GET", "/api/v1/me/", api),
+        "review_page": ("GET", f"/reviews/{review}/", page),
+        "answer_save": ("PATCH", f"/api/v1/reviews/{review}/responses/{{item}}/", api),
+        "gate": ("GET", f"/api/v1/reviews/{review}/gate/", api),
+        "dashboard": ("GET", "/", page),
+        "api_reviews": ("GET", "/api/v1/reviews/?page_size=50", api),
+        "api_responses": ("GET", f"/api/v1/reviews/{review}/responses/", api),
+    }[endpoint]
 
-    class Bench(FastHttpUser):
-        host = base
-        wait_time = constant(0)  # closed loop: each user sends its next request at once
-        network_timeout = 60.0
-        connection_timeout = 60.0
 
-        @task
-        def hit(self):
-            c = self.client
-            if endpoint == "floor":
-                c.get("/api/v1/me/", headers=api, name=endpoint)
-            elif endpoint == "review_page":
-                c.get(f"/reviews/{review}/", headers=page, name=endpoint)
-            elif endpoint == "answer_save":
-                # Each item is flipped pass -> fail -> pass ... without a version (no 409s).
-                k = next(counter)
-                item = pool[k % len(pool)]
-                verdict = "fail" if (k // len(pool)) % 2 == 0 else "pass"
-                c.request(
-                    "PATCH",
-                    f"/api/v1/reviews/{review}/responses/{item}/",
-                    headers=api,
-                    json={"verdict": verdict, "note": "Bench flip."},
-                    name=endpoint,
-                )
-            elif endpoint == "gate":
-                c.get(f"/api/v1/reviews/{review}/gate/", headers=api, name=endpoint)
-            elif endpoint == "dashboard":
-                c.get("/", headers=page, name=endpoint)
-            elif endpoint == "api_reviews":
-                c.get("/api/v1/reviews/?page_size=50", headers=api, name=endpoint)
-            elif endpoint == "api_responses":
-                c.get(f"/api/v1/reviews/{review}/responses/", headers=api, name=endpoint)
-            elif endpoint == "healthz":  # reference only: unauthenticated, no database
-                c.get("/healthz", name=endpoint)
+def answer_pool(state: dict) -> str:
+    """The answer-save pool with each item's verdict now, as "item:verdict,...": the script
+    flips every item to the other verdict, so each save changes the answer (a save that
+    changes nothing returns early in the service)."""
+    items = state["answer_items"]
+    # After drain() at most one request of the last run can still be running (on another
+    # worker): give it time to commit, and wait for any row lock it holds (FOR SHARE).
+    time.sleep(0.5)
+    with psycopg.connect(DATABASE_URL) as conn:
+        now = dict(
+            conn.execute(
+                "SELECT item_id, verdict FROM reviews_response"
+                " WHERE review_id = %s AND item_id = ANY(%s) FOR SHARE",
+                (state["review_id"], items),
+            ).fetchall()
+        )
+    return ",".join(f"{item}:{now.get(item, 'pass')}" for item in items)
 
-    Bench.__name__ = f"Bench_{endpoint}"
-    return Bench
+
+def wrk_run(
+    wrk: str, endpoint: str, users: int, seconds: int, max_requests: int, base: str, state: dict
+) -> dict:
+    """One wrk process: ``users`` connections for ``seconds`` or ``max_requests`` answers."""
+    threads = 2 if users >= 2 and users % 2 == 0 else 1
+    method, path, credentials = target(endpoint, state)
+    env = {**os.environ, "BENCH_AUTHORIZATION": "", "BENCH_COOKIE": "", **credentials}
+    if "{item}" in path:
+        env["BENCH_ITEMS"] = answer_pool(state)
+    quota = math.ceil(max_requests / threads)
+    cmd = [
+        wrk, "-t", str(threads), "-c", str(users), "-d", f"{seconds}s",
+        "--timeout", f"{WRK_TIMEOUT}s", "-s", str(WRK_SCRIPT), base + "/",
+        "--", method, path, str(threads), str(quota),
+    ]  # fmt: skip
+    proc = subprocess.Popen(  # noqa: S603 - our own command
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace"
+    )
+    stderr: list[str] = []
+
+    def watch() -> None:  # the count bound: once every thread is done, end the run now
+        done = 0
+        for line in proc.stderr:
+            if line.startswith("BENCH_THREAD_DONE"):
+                done += 1
+                if done == threads:
+                    proc.send_signal(signal.SIGINT)
+            else:
+                stderr.append(line)
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ticks = cpu_ticks()
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        proc.wait(timeout=seconds + WRK_TIMEOUT + 30)  # its output is small: no pipe stall
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    watcher.join(timeout=5)
+    out = proc.stdout.read()
+    line = next((x for x in out.splitlines() if x.startswith("BENCH_RESULT ")), None)
+    if proc.returncode != 0 or line is None:
+        raise SystemExit(
+            f"wrk failed ({endpoint}, {users} users, exit {proc.returncode}):\n"
+            + out
+            + "".join(stderr)
+        )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk's own CPU time
+    result = json.loads(line.removeprefix("BENCH_RESULT "))
+    result["threads"] = threads
+    result["cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result["others_cpu"] = others_share(ticks, cpu_ticks(), result["duration_us"] / 1e6)
+    return result
+
+
+SESSION = re.compile(r" (\S+) (?:[0-9a-fA-F.:]+\(\d+\)|\[local\])")
+
+
+def cpu_ticks() -> dict[int, tuple[int, bool]]:
+    """CPU ticks so far of every process, and whether it is ours: this process's descendants
+    (gunicorn, wrk) and the PostgreSQL processes that are not a session of another database."""
+    procs = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (
+                (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+            )
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # state, ppid, ..., utime (14th), stime (15th)
+        procs[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]), cmdline)
+    me = os.getpid()
+
+    def ours(pid: int, cmdline: str) -> bool:
+        if cmdline.startswith("postgres:"):  # a session "...: USER DB ADDR(PORT) ...", a helper
+            session = SESSION.search(cmdline)
+            return session is None or session[1] == DB_NAME
+        seen = 0
+        while pid > 1 and seen < 64:
+            if pid == me:
+                return True
+            pid = procs[pid][0] if pid in procs else 0
+            seen += 1
+        return False
+
+    return {pid: (ticks, ours(pid, cmd)) for pid, (_, ticks, cmd) in procs.items()}
+
+
+def others_share(before: dict, after: dict, seconds: float) -> float:
+    """Share of the machine's CPU that other processes took between two cpu_ticks()."""
+    ticks = sum(t - before.get(pid, (0, False))[0] for pid, (t, ours) in after.items() if not ours)
+    if not seconds:
+        return 0.0
+    return min(1.0, ticks / os.sysconf("SC_CLK_TCK") / (seconds * (os.cpu_count() or 1)))
 
 
 def drain(base: str, limit: float = 60.0) -> None:
@@ -215,59 +348,52 @@ def drain(base: str, limit: float = 60.0) -> None:
     log("warning: the server did not drain within 60 s")
 
 
-def percentile(sorted_values: list[float], q: float) -> float:
-    if not sorted_values:
-        return 0.0
-    index = min(len(sorted_values) - 1, max(0, round(q * len(sorted_values) + 0.5) - 1))
-    return sorted_values[index]
+def errors_of(result: dict) -> int:
+    # wrk's "status" errors (> 399) are part of non_2xx, counted by bench/wrk.lua.
+    return sum(result[k] for k in ("connect", "read", "write", "timeout", "non_2xx"))
 
 
-def load(endpoint: str, users: int, base: str, state: dict, warmup: float, seconds: float):
-    env = Environment(user_classes=[user_class(endpoint, base, state)])
-    runner = env.create_local_runner()
-    times: list[float] = []
-    errors = [0]
-    recording = [False]
-    samples: list[str] = []
-
-    def on_request(response_time, exception, response=None, **_kw):
-        if not recording[0]:
-            return
-        times.append(response_time)
-        if exception is not None:
-            errors[0] += 1
-            if len(samples) < 3:
-                status = getattr(response, "status_code", "?")
-                samples.append(f"{status} {str(exception)[:160]}")
-        if len(times) >= MAX_REQUESTS:
-            recording[0] = False
-
-    env.events.request.add_listener(on_request)
-    runner.start(users, spawn_rate=users)
-    gevent.sleep(warmup)  # users spawned, connections open, caches warm
-    recording[0] = True
-    started = time.monotonic()
-    while time.monotonic() - started < seconds and recording[0]:
-        gevent.sleep(0.1)
-    elapsed = time.monotonic() - started
-    recording[0] = False
-    runner.quit()
+def load(
+    wrk: str,
+    endpoint: str,
+    users: int,
+    base: str,
+    state: dict,
+    warmup: int,
+    seconds: int,
+    max_requests: int,
+    workers: int,
+) -> dict:
+    if warmup:  # every worker warm (at least 2 connections per worker); then an idle server
+        warm = wrk_run(wrk, endpoint, max(users, 2 * workers), warmup, max_requests, base, state)
+        if errors_of(warm):
+            log(f"{endpoint} warm-up: {errors_of(warm)} errors {warm['samples']}")
+        drain(base)
+    result = wrk_run(wrk, endpoint, users, seconds, max_requests, base, state)
+    elapsed = result["duration_us"] / 1e6
+    others = result["others_cpu"]
     drain(base)
-    times.sort()
     row = {
         "endpoint": endpoint,
         "users": users,
-        "p50_ms": round(percentile(times, 0.50), 2),
-        "p95_ms": round(percentile(times, 0.95), 2),
-        "p99_ms": round(percentile(times, 0.99), 2),
-        "rps": round(len(times) / elapsed, 1) if elapsed else 0.0,
-        "errors": errors[0],
+        "p50_ms": round(result["p50_us"] / 1000, 2),
+        "p95_ms": round(result["p95_us"] / 1000, 2),
+        "p99_ms": round(result["p99_us"] / 1000, 2),
+        "rps": round(result["requests"] / elapsed, 1) if elapsed else 0.0,
+        "errors": errors_of(result),
+        "others_cpu": others,  # not written to latest.json's runs; see machine
     }
-    note = f" first errors: {samples}" if samples else ""
+    kinds = ", ".join(
+        f"{k} {result[k]}" for k in ("non_2xx", "connect", "read", "write", "timeout") if result[k]
+    )
+    note = f" ({kinds}; first: {result['samples']})" if row["errors"] else ""
+    bounded = " (count bound)" if result["threads_count_bounded"] == result["threads"] else ""
     log(
         f"{endpoint:14} {users:>2} users: p50 {row['p50_ms']:7.1f} ms  p95 {row['p95_ms']:7.1f} ms"
-        f"  p99 {row['p99_ms']:7.1f} ms  {row['rps']:7.1f} rps  {len(times)} requests"
-        f"  {row['errors']} errors{note}"
+        f"  p99 {row['p99_ms']:7.1f} ms  {row['rps']:7.1f} rps  {result['requests']} requests"
+        f" in {elapsed:.2f} s{bounded}  {row['errors']} errors{note}"
+        f"  (wrk {result['cpu_s'] / elapsed:.0%} of a core; other processes {others:.0%} of"
+        " the machine)"
     )
     return row
 
@@ -275,7 +401,7 @@ def load(endpoint: str, users: int, base: str, state: dict, warmup: float, secon
 # --- machine -----------------------------------------------------------------------------------
 
 
-def machine(workers: int) -> dict:
+def machine(workers: int, wrk: str) -> dict:
     cpu = platform.processor()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -295,12 +421,21 @@ def machine(workers: int) -> dict:
         "postgres": postgres,
         "gunicorn": version("gunicorn"),
         "gunicorn_workers": workers,
-        "locust": version("locust"),
+        "wrk": wrk_version(wrk),
+        "wrk_threads": "min(users, 2), 1 if users is odd",
         "os": platform.platform(),
     }
 
 
 # --- main --------------------------------------------------------------------------------------
+
+
+def names(text: str, allowed: list[str], what: str) -> list[str]:
+    picked = [x.strip() for x in text.split(",") if x.strip()]
+    unknown = [x for x in picked if x not in allowed]
+    if unknown or not picked:
+        raise SystemExit(f"unknown {what}: {', '.join(unknown) or text!r}; choose from {allowed}")
+    return [x for x in allowed if x in picked]
 
 
 def main() -> None:
@@ -310,13 +445,38 @@ def main() -> None:
         "--rebuild", action="store_true", help="rebuild the dataset even in --quick"
     )
     parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn workers (2)")
-    parser.add_argument("--seconds", type=float, help="measured seconds per run (full 10, quick 4)")
+    parser.add_argument("--seconds", type=int, help="measured seconds per run (full 10, quick 4)")
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        default=MAX_REQUESTS,
+        help=f"count bound per run ({MAX_REQUESTS})",
+    )
+    parser.add_argument(
+        "--only",
+        metavar="ENDPOINT[,ENDPOINT]",
+        help=f"measure only these ({', '.join([REFERENCE, *ENDPOINTS])}); writes subset.json/.md",
+    )
+    parser.add_argument(
+        "--users",
+        metavar="N[,N]",
+        help="concurrent users instead of 1,10,40; writes subset.json/.md",
+    )
     args = parser.parse_args()
-    seconds = args.seconds or (4.0 if args.quick else 10.0)
-    warmup = 1.0 if args.quick else 2.0
+    endpoints = names(args.only, [REFERENCE, *ENDPOINTS], "endpoint") if args.only else None
+    try:
+        users_list = [int(x) for x in args.users.split(",")] if args.users else USERS
+    except ValueError:
+        raise SystemExit(f"--users takes numbers, e.g. 1,10,40 (got {args.users!r})") from None
+    if any(u < 1 for u in users_list):
+        raise SystemExit("--users must be at least 1")
+    subset = bool(args.only or args.users)
+    seconds = args.seconds or (4 if args.quick else 10)
+    warmup = 1 if args.quick else 2
     started = time.monotonic()
     RESULTS.mkdir(exist_ok=True)
-    info = machine(args.workers)
+    wrk = ensure_wrk()
+    info = machine(args.workers, wrk)
 
     reuse = args.quick and not args.rebuild and dataset_exists()
     if reuse:
@@ -346,22 +506,31 @@ def main() -> None:
     server = None
     try:
         server, base = start_server(env, args.workers)
-        ref = load("healthz", 10, base, state, warmup, seconds)
-        info["reference_healthz_10_users"] = {k: ref[k] for k in ("p50_ms", "p95_ms", "rps")}
-        for endpoint in ENDPOINTS:
-            for users in USERS:
-                row = load(endpoint, users, base, state, warmup, seconds)
+        bound = (warmup, seconds, args.max_requests, args.workers)
+        if endpoints is None or REFERENCE in endpoints:
+            ref = load(wrk, REFERENCE, 10, base, state, *bound)
+            info["reference_healthz_10_users"] = {k: ref[k] for k in ("p50_ms", "p95_ms", "rps")}
+        for endpoint in endpoints or ENDPOINTS:
+            if endpoint == REFERENCE:
+                continue
+            for users in users_list:
+                row = load(wrk, endpoint, users, base, state, *bound)
                 row["queries"] = measured["queries"][endpoint]["warm"]
                 runs.append(row)
     finally:
         stop_server(server)
 
-    info["mode"] = "quick" if args.quick else "full"
+    if runs:  # the mean share of the CPU that other processes took while runs were measured
+        info["other_processes_cpu_share"] = round(sum(r["others_cpu"] for r in runs) / len(runs), 3)
+    info["mode"] = ("quick" if args.quick else "full") + (" (subset)" if subset else "")
     info["seconds_per_run"] = seconds
+    info["warmup_seconds_per_run"] = warmup
+    info["max_requests_per_run"] = args.max_requests
     info["queries_cold"] = {k: v["cold"] for k, v in measured["queries"].items()}
     info["total_seconds"] = round(time.monotonic() - started)
-    write_reports(info, runs, measured["growth"])
-    log(f"wrote {RESULTS / 'latest.json'} and latest.md in {info['total_seconds']} s")
+    stem = "subset" if subset else "latest"
+    write_reports(info, runs, measured["growth"], stem=stem)
+    log(f"wrote {RESULTS / (stem + '.json')} and {stem}.md in {info['total_seconds']} s")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,18 @@
 Users are named by e-mail and projects by slug, as everywhere in the API.
 """
 
+import re
+from datetime import UTC
+
 import django_filters
+from django import forms
 from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.drainage import set_override
 
 from audit.models import Event
+from config.api import RFC3339_DATE_TIME
+from config.schema import TEXT_PATTERN
 from reviews.models import (
     Finding,
     FindingSeverity,
@@ -18,10 +26,64 @@ from reviews.models import (
 )
 
 MAX_INT = 2**62  # beyond this a database integer overflows
+DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+class IdField(forms.IntegerField):
+    """Digits only: no sign, decimal point, exponent or surrounding spaces; given empty, it is
+    refused rather than read as "no filter" (the schema says integer)."""
+
+    def to_python(self, value):
+        if value is None:
+            return None
+        if not DIGITS.fullmatch(str(value)):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(value)
+
+
+class RFC3339Field(forms.DateTimeField):
+    """An RFC 3339 date-time (the schema's ``date-time``), e.g. 2026-05-01T09:30:00Z."""
+
+    def to_python(self, value):
+        if value is None:
+            return None
+        if not RFC3339_DATE_TIME.fullmatch(str(value)):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            # well formed, but no such moment (month 13, hour 24…), or outside years 1-9999 in UTC
+            return parse_datetime(str(value).upper()).astimezone(UTC)
+        except (ValueError, OverflowError, AttributeError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An object id: a whole number from 1 (400 otherwise)."""
+
+    field_class = IdField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=MAX_INT, **kwargs)
+        schema = {"type": "integer", "minimum": 1, "maximum": MAX_INT}
+        set_override(self, "field", {**schema, "description": str(self.label or "")})
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = RFC3339Field
+
+
+class TextFilter(django_filters.CharFilter):
+    """Any text without NUL (Django's form field refuses NUL with 400)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        schema = {"type": "string", "pattern": TEXT_PATTERN}
+        if self.label:
+            schema["description"] = str(self.label)
+        set_override(self, "field", schema)
 
 
 class ProjectFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
+    q = TextFilter(method="search", label="Search")
 
     class Meta:
         model = Project
@@ -32,9 +94,9 @@ class ProjectFilterSet(django_filters.FilterSet):
 
 
 class SpecFilterSet(django_filters.FilterSet):
-    project = django_filters.CharFilter(field_name="project__slug", label="Project (slug)")
-    author = django_filters.CharFilter(field_name="author__email", lookup_expr="iexact")
-    q = django_filters.CharFilter(method="search", label="Search")
+    project = TextFilter(field_name="project__slug", label="Project (slug)")
+    author = TextFilter(field_name="author__email", lookup_expr="iexact")
+    q = TextFilter(method="search", label="Search")
 
     class Meta:
         model = Spec
@@ -45,13 +107,11 @@ class SpecFilterSet(django_filters.FilterSet):
 
 
 class ReviewFilterSet(django_filters.FilterSet):
-    project = django_filters.CharFilter(field_name="spec__project__slug", label="Project (slug)")
+    project = TextFilter(field_name="spec__project__slug", label="Project (slug)")
     state = django_filters.MultipleChoiceFilter(choices=ReviewState.choices)
-    reviewer = django_filters.CharFilter(method="by_reviewer", label="Reviewer (e-mail)")
-    spec = django_filters.NumberFilter(
-        field_name="spec_id", label="Spec id", min_value=1, max_value=MAX_INT
-    )
-    q = django_filters.CharFilter(method="search", label="Search")
+    reviewer = TextFilter(method="by_reviewer", label="Reviewer (e-mail)")
+    spec = IdFilter(field_name="spec_id", label="Spec id")
+    q = TextFilter(method="search", label="Search")
 
     class Meta:
         model = Review
@@ -76,14 +136,12 @@ class FindingFilterSet(django_filters.FilterSet):
 
 
 class EventFilterSet(django_filters.FilterSet):
-    project = django_filters.CharFilter(method="by_project", label="Project (slug)")
-    review = django_filters.NumberFilter(
-        field_name="review_id", label="Review id", min_value=1, max_value=MAX_INT
-    )
-    actor = django_filters.CharFilter(field_name="actor__email", lookup_expr="iexact")
-    verb = django_filters.CharFilter(field_name="verb")
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    project = TextFilter(method="by_project", label="Project (slug)")
+    review = IdFilter(field_name="review_id", label="Review id")
+    actor = TextFilter(field_name="actor__email", lookup_expr="iexact")
+    verb = TextFilter(field_name="verb")
+    since = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = DateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Event

@@ -8,8 +8,10 @@ review page) pass them in, so the page does not read them twice. ``reviews.servi
 transaction, with the review row locked.
 """
 
+import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import NamedTuple
 
 from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, TextField, Value, When
@@ -62,6 +64,19 @@ class GateResult:
 
     def as_dict(self) -> dict:
         return {"ready": self.ready, "rules": [asdict(rule) for rule in self.rules]}
+
+    def seconds_valid(self, now=None) -> int | None:
+        """How long this answer holds without any change to the data: until the first
+        override it relies on expires (None: no such limit)."""
+        now = now or timezone.now()
+        expiries = [
+            datetime.fromisoformat(rule.override["expires_at"])
+            for rule in self.rules
+            if rule.override and rule.override.get("expires_at")
+        ]
+        if not expiries:
+            return None
+        return max(0, math.floor((min(expiries) - now).total_seconds()))
 
 
 class ItemRow(NamedTuple):

@@ -126,10 +126,21 @@ class Review(models.Model):
     # Bumped by every change to the reviewed content (answers, findings, revision, templates):
     # overrides lapse and cached fragments are invalidated when it moves.
     content_version = models.PositiveIntegerField(default=0)
+    # Answer counts by verdict, kept by the services that write answers (``progress_refresh``
+    # after bulk changes, a +1/-1 on a single save), so lists and the dashboard show progress
+    # without aggregating every answer of every listed review.
+    answers_pass = models.PositiveIntegerField(default=0)
+    answers_fail = models.PositiveIntegerField(default=0)
+    answers_na = models.PositiveIntegerField(default=0)
+    answers_unanswered = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["state"])]
+        indexes = [
+            models.Index(fields=["state"]),
+            # Lists are newest first: a page is read off the index instead of sorting them all.
+            models.Index(fields=["-created_at", "-id"], name="review_newest_first"),
+        ]
 
     def __str__(self) -> str:
         return f"Review #{self.pk} of {self.spec}"

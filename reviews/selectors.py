@@ -36,21 +36,21 @@ def _progress_from_counts(counts: dict[str, int]) -> dict:
     return progress
 
 
-def progress_for_reviews(review_ids) -> dict[int, dict]:
-    """Progress counts for many reviews in one query."""
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in (
-        Response.objects.filter(review_id__in=list(review_ids))
-        .values("review_id", "verdict")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        counts[row["review_id"]][row["verdict"]] = row["n"]
-    return {rid: _progress_from_counts(counts.get(rid, {})) for rid in review_ids}
-
-
 def review_progress(review: Review) -> dict:
-    return progress_for_reviews([review.pk])[review.pk]
+    """Progress from the review's answer counters (no query)."""
+    return _progress_from_counts(
+        {
+            "pass": review.answers_pass,
+            "fail": review.answers_fail,
+            "na": review.answers_na,
+            "unanswered": review.answers_unanswered,
+        }
+    )
+
+
+def progress_for_reviews(reviews) -> dict[int, dict]:
+    """Progress of many reviews, by id, from their counters (no query)."""
+    return {review.pk: review_progress(review) for review in reviews}
 
 
 def section_progress(review: Review) -> dict[int, dict]:
@@ -102,7 +102,9 @@ def reviews_for_list(user) -> QuerySet[Review]:
             # one query each, joined (not one per level)
             Prefetch(
                 "review_templates",
-                queryset=ReviewTemplate.objects.select_related("version__template"),
+                queryset=ReviewTemplate.objects.select_related("version__template").defer(
+                    "version__source_text"  # the whole Markdown document: never shown in lists
+                ),
             ),
             Prefetch("assignments", queryset=Assignment.objects.select_related("user")),
         )
@@ -126,6 +128,7 @@ def responses_for_review(review: Review) -> QuerySet[Response]:
     return (
         Response.objects.filter(review=review)
         .select_related("item__section__parent", "item__version__template", "answered_by")
+        .defer("item__version__source_text")  # the whole document, on every row otherwise
         .order_by("item__version_id", "item__position")
     )
 
@@ -184,14 +187,13 @@ def dashboard(user) -> dict:
     activity = Event.objects.select_related("actor").order_by("-id")
     if project_ids is not None:
         activity = activity.filter(project_id__in=project_ids)
-    ids = {r.pk for r in todo + waiting + to_approve}
     return {
         "todo": todo,
         "waiting": waiting,
         "to_approve": to_approve,
         "my_specs": my_specs,
         "activity": list(activity[:20]),
-        "progress": progress_for_reviews(ids),
+        "progress": progress_for_reviews(todo + waiting + to_approve),
     }
 
 

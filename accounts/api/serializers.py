@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from accounts.models import ApiToken, User
 from accounts.services import MAX_TOKEN_DAYS
+from config.api import InputSerializer
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -44,7 +45,7 @@ class TokenSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TokenCreateSerializer(serializers.Serializer):
+class TokenCreateSerializer(InputSerializer):
     name = serializers.CharField(max_length=100)
     read_only = serializers.BooleanField(default=False)
     expires_in_days = serializers.IntegerField(

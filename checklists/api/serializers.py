@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from checklists.models import ChecklistTemplate, Item, TemplateVersion
+from config.api import InputSerializer
 
 
 class VersionSummarySerializer(serializers.ModelSerializer):
@@ -69,7 +70,7 @@ class VersionDetailSerializer(serializers.Serializer):
         return tree.summary()
 
 
-class ImportRequestSerializer(serializers.Serializer):
+class ImportRequestSerializer(InputSerializer):
     file = serializers.FileField(
         required=False, allow_empty_file=True, help_text="The Markdown document (multipart)."
     )
@@ -101,5 +102,5 @@ class ImportResultSerializer(serializers.Serializer):
     version = VersionRefSerializer()
 
 
-class PublishSerializer(serializers.Serializer):
+class PublishSerializer(InputSerializer):
     changelog = serializers.CharField(required=False, allow_blank=True, max_length=10_000)

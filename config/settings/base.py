@@ -201,14 +201,18 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "accounts.api.common.TokenScopePermission",  # read-only tokens cannot write
     ],
+    # The API reads JSON bodies only (the checklist import adds multipart and text/markdown):
+    # DRF's form parsers read an empty field as null and a missing boolean as false, which no
+    # schema can state.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "config.api.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "config.api.UserOrTokenRateThrottle",
@@ -275,3 +279,6 @@ LOGGING = build_logging(LOG_FORMAT, LOG_LEVEL)
 # Specgate's own settings.
 SPECGATE_MFA_REQUIRED_FOR_LEADS = env_bool("SPECGATE_MFA_REQUIRED", True)
 SPECGATE_IMPORT_MAX_BYTES = 2 * 1024 * 1024
+# Longest life of a cached read (API lists, the gate), which the head of the audit chain keys:
+# see audit/cache.py. 0 turns the cache off.
+SPECGATE_READ_CACHE_SECONDS = env_int("SPECGATE_READ_CACHE_SECONDS", 300)

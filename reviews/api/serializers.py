@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from audit.models import Event
+from config.api import InputSerializer
 from reviews.models import (
     OVERRIDABLE_RULES,
     Finding,
@@ -20,6 +21,7 @@ from reviews.models import (
     SpecRevision,
     Verdict,
 )
+from reviews.selectors import review_progress
 
 TEXT_LIMIT = 10_000
 MAX_INT = 2**62  # ids and versions: beyond this a database integer overflows
@@ -46,13 +48,13 @@ class ProjectSerializer(serializers.ModelSerializer):
         ]
 
 
-class ProjectCreateSerializer(serializers.Serializer):
-    slug = serializers.CharField(max_length=100)
+class ProjectCreateSerializer(InputSerializer):
+    slug = serializers.SlugField(max_length=100)
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
 
 
-class ProjectSettingsSerializer(serializers.Serializer):
+class ProjectSettingsSerializer(InputSerializer):
     required_signoffs = serializers.IntegerField(required=False, min_value=1, max_value=20)
     important_findings_block = serializers.BooleanField(required=False)
 
@@ -67,7 +69,7 @@ class MemberSerializer(serializers.ModelSerializer):
         fields = ["user", "name", "role", "can_override", "created_at"]
 
 
-class MemberWriteSerializer(serializers.Serializer):
+class MemberWriteSerializer(InputSerializer):
     user = serializers.CharField(max_length=254, help_text="The member's e-mail address.")
     role = serializers.ChoiceField(choices=Role.choices)
     can_override = serializers.BooleanField(default=False)
@@ -96,7 +98,7 @@ class SpecSerializer(serializers.ModelSerializer):
         ]
 
 
-class SpecCreateSerializer(serializers.Serializer):
+class SpecCreateSerializer(InputSerializer):
     project = serializers.CharField(max_length=100, help_text="The project's slug.")
     title = serializers.CharField(max_length=300)
     link = serializers.CharField(required=False, allow_blank=True, max_length=1000)
@@ -112,7 +114,7 @@ class RevisionSerializer(serializers.ModelSerializer):
         fields = ["id", "number", "label", "link", "note", "posted_by", "created_at"]
 
 
-class RevisionCreateSerializer(serializers.Serializer):
+class RevisionCreateSerializer(InputSerializer):
     label = serializers.CharField(max_length=100)
     link = serializers.CharField(required=False, allow_blank=True, max_length=1000)
     note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
@@ -178,7 +180,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, review):
-        return self.context["progress"].get(review.pk)
+        return review_progress(review)
 
 
 class ReviewDetailSerializer(ReviewSerializer):
@@ -196,7 +198,7 @@ class ReviewDetailSerializer(ReviewSerializer):
         return self.context.get("actions", {})
 
 
-class ReviewCreateSerializer(serializers.Serializer):
+class ReviewCreateSerializer(InputSerializer):
     spec = serializers.IntegerField(min_value=1, max_value=MAX_INT)
     template_versions = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_INT), min_length=1, max_length=20
@@ -207,12 +209,12 @@ class ReviewCreateSerializer(serializers.Serializer):
     due_date = serializers.DateField(required=False, allow_null=True)
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(InputSerializer):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_LIMIT)
 
 
-class MigrateSerializer(serializers.Serializer):
+class MigrateSerializer(InputSerializer):
     to_version = serializers.IntegerField(min_value=1, max_value=MAX_INT)
 
 
@@ -266,7 +268,7 @@ class ResponseSerializer(serializers.ModelSerializer):
         return _email(response.answered_by)
 
 
-class ResponseWriteSerializer(serializers.Serializer):
+class ResponseWriteSerializer(InputSerializer):
     verdict = serializers.ChoiceField(choices=Verdict.choices, required=False)
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=TEXT_LIMIT, trim_whitespace=False
@@ -284,7 +286,7 @@ class BatchEntrySerializer(ResponseWriteSerializer):
     verdict = serializers.ChoiceField(choices=Verdict.choices)
 
 
-class BatchSerializer(serializers.Serializer):
+class BatchSerializer(InputSerializer):
     responses = BatchEntrySerializer(many=True, min_length=1, max_length=2000)
 
 
@@ -333,7 +335,7 @@ def _text(limit=TEXT_LIMIT, **kwargs):
     return serializers.CharField(required=False, allow_blank=True, max_length=limit, **kwargs)
 
 
-class FindingCreateSerializer(serializers.Serializer):
+class FindingCreateSerializer(InputSerializer):
     severity = serializers.ChoiceField(choices=FindingSeverity.choices)
     title = serializers.CharField(max_length=300)
     location = _text(500)
@@ -343,7 +345,7 @@ class FindingCreateSerializer(serializers.Serializer):
     item = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_INT)
 
 
-class FindingUpdateSerializer(serializers.Serializer):
+class FindingUpdateSerializer(InputSerializer):
     severity = serializers.ChoiceField(choices=FindingSeverity.choices, required=False)
     title = serializers.CharField(max_length=300, required=False)
     location = _text(500)
@@ -353,7 +355,7 @@ class FindingUpdateSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1, max_value=MAX_INT)
 
 
-class FindingResolveSerializer(serializers.Serializer):
+class FindingResolveSerializer(InputSerializer):
     note = serializers.CharField(max_length=TEXT_LIMIT)
     status = serializers.ChoiceField(
         choices=[FindingStatus.RESOLVED, FindingStatus.WONT_FIX], default=FindingStatus.RESOLVED
@@ -361,7 +363,7 @@ class FindingResolveSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1, max_value=MAX_INT)
 
 
-class FindingReopenSerializer(serializers.Serializer):
+class FindingReopenSerializer(InputSerializer):
     note = _text()
     version = serializers.IntegerField(required=False, min_value=1, max_value=MAX_INT)
 
@@ -385,7 +387,7 @@ class SignOffSerializer(serializers.ModelSerializer):
         ]
 
 
-class SignOffCreateSerializer(serializers.Serializer):
+class SignOffCreateSerializer(InputSerializer):
     comment = _text()
 
 
@@ -402,7 +404,7 @@ class OverrideSerializer(serializers.ModelSerializer):
         return override.is_active(override.review)
 
 
-class OverrideCreateSerializer(serializers.Serializer):
+class OverrideCreateSerializer(InputSerializer):
     rule = serializers.ChoiceField(choices=[str(r) for r in OVERRIDABLE_RULES])
     justification = serializers.CharField(max_length=TEXT_LIMIT)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)

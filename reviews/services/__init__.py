@@ -1,5 +1,6 @@
 """The only writers of the reviews domain. Views, admin, API and commands call these."""
 
+from reviews.services._common import progress_refresh
 from reviews.services.answers import AnswerInput, response_save, response_save_batch, response_state
 from reviews.services.findings import finding_raise, finding_reopen, finding_resolve, finding_update
 from reviews.services.projects import (
@@ -37,6 +38,7 @@ __all__ = [
     "membership_remove",
     "membership_set",
     "override_grant",
+    "progress_refresh",
     "project_create",
     "project_settings_update",
     "response_save",

@@ -4,13 +4,17 @@ import hashlib
 import json
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.models import Event
 from audit.services import record_event
 from config.errors import NotFound
-from reviews.models import Response, Review, SignOff
+from reviews.models import Response, Review, SignOff, Verdict
+
+# The Review field that counts the answers of each verdict.
+ANSWER_COUNTERS = {verdict: f"answers_{verdict}" for verdict in Verdict.values}
 
 
 def lock_review(review_id: int) -> Review:
@@ -79,12 +83,39 @@ def content_digest(review: Review) -> str:
     return hasher.hexdigest()
 
 
-def content_changed(review: Review, *, cause: Event, reason: str) -> list[SignOff]:
+def progress_refresh(review_ids) -> None:
+    """Recount the answers of these reviews into their per-verdict counters, in one UPDATE.
+    Every service that creates, deletes or bulk-changes answers calls it."""
+
+    def count(verdict: str):
+        answers = (
+            Response.objects.filter(review_id=OuterRef("pk"), verdict=verdict)
+            .order_by()
+            .values("review_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return Coalesce(Subquery(answers), 0)
+
+    Review.objects.filter(pk__in=list(review_ids)).update(
+        **{field: count(verdict) for verdict, field in ANSWER_COUNTERS.items()}
+    )
+
+
+def content_changed(
+    review: Review, *, cause: Event, reason: str, verdict_change: tuple[str, str] | None = None
+) -> list[SignOff]:
     """Record that the reviewed content moved: overrides lapse, sign-offs go stale.
+    ``verdict_change`` (before, after) moves one answer between the verdict counters in the
+    same UPDATE.
 
     Stale marks are written by the system, naming the event that caused them."""
+    counters = {}
+    if verdict_change and verdict_change[0] != verdict_change[1]:
+        before, after = (ANSWER_COUNTERS[v] for v in verdict_change)
+        counters = {before: F(before) - 1, after: F(after) + 1}
     Review.objects.filter(pk=review.pk).update(
-        content_version=F("content_version") + 1, updated_at=timezone.now()
+        content_version=F("content_version") + 1, updated_at=timezone.now(), **counters
     )
     review.content_version += 1
     current = list(SignOff.objects.filter(review=review, stale=False).select_related("user"))

@@ -106,7 +106,12 @@ def _apply(actor, review: Review, entry: AnswerInput) -> tuple[Response, bool]:
             "version": response.version,
         },
     )
-    content_changed(review, cause=event, reason=f"answer to item {response.item.key} changed")
+    content_changed(
+        review,
+        cause=event,
+        reason=f"answer to item {response.item.key} changed",
+        verdict_change=(before["verdict"], response.verdict),
+    )
     return response, True
 
 

@@ -8,7 +8,7 @@ from audit.services import record_event
 from config.errors import InvalidInput
 from reviews.models import Project, Response, Review, ReviewState, Spec, SpecRevision, Verdict
 from reviews.permissions import can_create_spec, can_post_revision, require
-from reviews.services._common import content_changed, review_event
+from reviews.services._common import content_changed, progress_refresh, review_event
 
 
 def _validate(instance, exclude=None) -> None:
@@ -136,6 +136,8 @@ def _apply_revision(review: Review, revision: SpecRevision, cause) -> None:
         response.version += 1
         response.answered_at = now
     Response.objects.bulk_update(failed, ["verdict", "needs_recheck", "version", "answered_at"])
+    if failed:
+        progress_refresh([review.pk])
     if failed:
         review_event(
             actor=None,

@@ -32,7 +32,13 @@ from reviews.models import (
     Spec,
 )
 from reviews.notifications import notify_approved, notify_assignment, notify_changes_requested
-from reviews.services._common import content_changed, content_digest, lock_review, review_event
+from reviews.services._common import (
+    content_changed,
+    content_digest,
+    lock_review,
+    progress_refresh,
+    review_event,
+)
 
 S = ReviewState
 
@@ -105,11 +111,13 @@ def review_create(
     if problems:
         raise InvalidInput(" ".join(problems), details={"template_versions": problems})
     users = _reviewer_users(spec.project_id, reviewers or [])
-    review = Review.objects.create(spec=spec, created_by=actor, due_date=due_date)
+    item_ids = list(Item.objects.filter(version_id__in=ids).values_list("pk", flat=True))
+    review = Review.objects.create(
+        spec=spec, created_by=actor, due_date=due_date, answers_unanswered=len(item_ids)
+    )
     ReviewTemplate.objects.bulk_create(
         ReviewTemplate(review=review, version_id=vid, position=i) for i, vid in enumerate(ids)
     )
-    item_ids = Item.objects.filter(version_id__in=ids).values_list("pk", flat=True)
     Response.objects.bulk_create(
         (Response(review=review, item_id=item_id) for item_id in item_ids), batch_size=500
     )
@@ -575,6 +583,7 @@ def review_migrate(*, actor, review: Review, to_version: TemplateVersion) -> dic
         to_update, ["item", "version", "verdict", "needs_recheck"], batch_size=500
     )
     Response.objects.bulk_create(to_create, batch_size=500)
+    progress_refresh([review.pk])
     link.version = to_version
     link.save(update_fields=["version"])
     summary = {"kept": len(kept), "reset": reset, "added": added, "removed": sorted(removed)}

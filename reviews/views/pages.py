@@ -6,9 +6,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_POST
 
+from audit.cache import cached_read
 from config.errors import DomainError, Forbidden
 from reviews import permissions as perms
 from reviews import services
@@ -33,12 +38,19 @@ from reviews.views._common import (
 
 @login_required
 def dashboard(request):
-    data = dashboard_data(request.user)
-    progress = data["progress"]
-    for group in ("todo", "waiting", "to_approve"):
-        for review in data[group]:
-            review.progress = progress.get(review.pk)
-    return render(request, "reviews/dashboard.html", data)
+    user = request.user
+
+    def build() -> str:
+        data = dashboard_data(user)
+        progress = data["progress"]
+        for group in ("todo", "waiting", "to_approve"):
+            for review in data[group]:
+                review.progress = progress.get(review.pk)
+        return render_to_string("reviews/_dashboard_board.html", {**data, "user": user})
+
+    key = ("dashboard", get_language(), timezone.get_current_timezone_name())
+    board = mark_safe(cached_read(user, key, build))  # noqa: S308 - rendered by our template
+    return render(request, "reviews/dashboard.html", {"board": board})
 
 
 @login_required
@@ -62,7 +74,7 @@ def _project_context(request, project, **forms):
         .select_related("spec")
         .order_by("-created_at")[:200]
     )
-    progress = progress_for_reviews([r.pk for r in reviews])
+    progress = progress_for_reviews(reviews)
     by_state = []
     for state, label in ReviewState.choices:
         rows = [r for r in reviews if r.state == state]
@@ -184,7 +196,7 @@ def _reviewer_emails(project):
 def _spec_context(request, spec, **forms):
     user = request.user
     reviews = list(spec.reviews.select_related("created_by").order_by("-created_at"))
-    progress = progress_for_reviews([r.pk for r in reviews])
+    progress = progress_for_reviews(reviews)
     for r in reviews:
         r.progress = progress.get(r.pk)
     return {

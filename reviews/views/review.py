@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import resolve, reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
@@ -26,75 +25,37 @@ from reviews.forms import (
     ResolveForm,
 )
 from reviews.gate import GateData, evaluate_gate, item_rows
-from reviews.models import Finding, Response, Role, Verdict
+from reviews.models import Finding, Response, Verdict
 from reviews.selectors import (
-    findings_for_review,
     progress_from_rows,
     responses_for_review,
-    signoffs_for_review,
-    timeline,
 )
+from reviews.views import reads
 from reviews.views._common import domain_errors, flash_error, get_review, wants_json
-from reviews.views.rows import RowRenderer, Rows, collapsed_section_html, section_summary
+from reviews.views.fragments import (
+    findings_html,
+    form_html,
+    gate_panel_html,
+    section_options,
+    timeline_html,
+)
+from reviews.views.rows import RowRenderer, counts_html
+from reviews.views.sections import (
+    Outline,
+    checklist_column,
+    expand_from,
+    page_rows,
+    section_fragment,
+)
 
 FILTERS = [("all", "All"), ("open", "Open"), ("failed", "Failed"), ("mine", "Mine")]
 ACTION_ORDER = ["submit", "signoff", "request_changes", "approve", "override", "reopen", "withdraw"]
 REVIEW_TEMPLATE = "reviews/review.html"
-# Rendering a row costs ~40 µs; a 1,000-item review renders the sections with open items up to
-# about this many rows and leaves the others collapsed, loaded when opened.
-SECTION_BUDGET = 150
 
 
 def _filter_mode(request) -> str:
     mode = request.GET.get("filter") or request.POST.get("filter") or "all"
     return mode if mode in dict(FILTERS) else "all"
-
-
-def _keep(response: Response, mode: str, user) -> bool:
-    if mode == "open":
-        return response.verdict == Verdict.UNANSWERED or response.needs_recheck
-    if mode == "failed":
-        return response.verdict == Verdict.FAIL
-    if mode == "mine":
-        return response.answered_by_id == user.pk
-    return True
-
-
-def build_sections(responses, progress, mode, user, overrides=None, renderer=None):
-    """Templates → sections → groups → responses, in checklist order (no queries). With a
-    ``renderer``, each block also carries its rows' HTML. (The report's: it shows every row;
-    the review page uses ``page_sections``.)"""
-    overrides = overrides or {}
-    templates: dict[int, dict] = {}
-    for response in responses:
-        response = overrides.get(response.item_id, response)
-        item = response.item
-        version = item.version
-        tpl = templates.setdefault(
-            version.pk, {"version": version, "sections": {}, "title": version.display_title}
-        )
-        top = item.section.parent or item.section
-        section = tpl["sections"].setdefault(
-            top.pk, {"section": top, "blocks": [], "progress": progress.get(top.pk), "shown": 0}
-        )
-        if not _keep(response, mode, user) and response.item_id not in overrides:
-            continue
-        group = item.section if item.section.parent_id else None
-        if not section["blocks"] or section["blocks"][-1]["group"] != group:
-            section["blocks"].append({"group": group, "responses": []})
-        section["blocks"][-1]["responses"].append(response)
-        section["shown"] += 1
-    result = []
-    for tpl in templates.values():
-        tpl["sections"] = list(tpl["sections"].values())
-        if renderer is not None:
-            for section in tpl["sections"]:
-                for block in section["blocks"]:
-                    block["html"] = mark_safe(  # noqa: S308 - rows escape their own text
-                        "".join(renderer.render(r) for r in block["responses"])
-                    )
-        result.append(tpl)
-    return result
 
 
 def _actions(review, user, gate):
@@ -108,210 +69,67 @@ def _actions(review, user, gate):
     return rows
 
 
-# Positions in a ``Rows`` value tuple (see ``rows.ROW_FIELDS``).
-_ITEM, _VERDICT, _RECHECK, _BY = 0, 1, 3, 4
-
-
-def _keep_values(values, mode: str, user) -> bool:
-    if mode == "open":
-        return values[_VERDICT] == Verdict.UNANSWERED or values[_RECHECK]
-    if mode == "failed":
-        return values[_VERDICT] == Verdict.FAIL
-    if mode == "mine":
-        return values[_BY] == user.pk
-    return True
-
-
-def _blocks(rows: Rows, values_list, renderer, *, mode="all", user=None, overrides=None):
-    """Group rows into blocks (a run of rows in the same group) with their HTML."""
-    overrides = overrides or {}
-    blocks = []
-    for values in values_list:
-        override = overrides.get(values[_ITEM])
-        if override is None and not _keep_values(values, mode, user):
-            continue
-        section = rows.section(values)
-        group = section if section.parent_id else None
-        if not blocks or blocks[-1]["group"] is not group:
-            blocks.append({"group": group, "rows": []})
-        blocks[-1]["rows"].append(override or rows.row(values))
-    for block in blocks:
-        block["html"] = mark_safe(  # noqa: S308 - rows escape their own text
-            "".join(renderer.render(r) for r in block.pop("rows"))
-        )
-    return blocks
-
-
-def page_sections(rows: Rows, progress, mode, user, renderer, *, review, expand=(), overrides=None):
-    """Templates → sections → blocks for the review page. Every section shows its title and
-    progress; rows are rendered only for the expanded ones: with a filter or ``expand="all"``
-    every section, otherwise the first section with open items (the first section when none
-    is open), the next ones with open items while they fit ``SECTION_BUDGET``, and the ones
-    named in ``expand``. The others are collapsed and loaded on demand."""
-    overrides = overrides or {}
-    templates: dict[int, dict] = {}
-    sections = []
-    for values in rows.values:
-        version = rows.version(values)
-        tpl = templates.get(version.pk)
-        if tpl is None:
-            tpl = templates[version.pk] = {
-                "version": version,
-                "title": version.display_title,
-                "sections": {},
-            }
-        top = rows.top_section(values)
-        sec = tpl["sections"].get(top.pk)
-        if sec is None:
-            sec = tpl["sections"][top.pk] = {
-                "section": top,
-                "progress": progress.get(top.pk),
-                "values": [],
-                "open": 0,
-                "forced": False,
-            }
-            sections.append(sec)
-        sec["values"].append(values)
-        if values[_VERDICT] == Verdict.UNANSWERED or values[_RECHECK]:
-            sec["open"] += 1
-        if values[_ITEM] in overrides:
-            sec["forced"] = True
-    src_prefix = reverse("reviews:section_rows", args=[review.pk, 0])[:-2]
-    everything = mode != "all" or expand == "all"
-    expand = set() if everything else set(expand)
-    if not everything:
-        used = 0
-        first_open = next(
-            (sec for sec in sections if sec["open"]), sections[0] if sections else None
-        )
-        for sec in sections:
-            size = len(sec["values"])
-            if sec is first_open or (used and sec["open"] and used + size <= SECTION_BUDGET):
-                sec["forced"] = True
-                used += size
-    for sec in sections:
-        values = sec.pop("values")
-        sec["size"] = len(values)
-        sec["summary"] = section_summary(sec["section"], sec["progress"])
-        sec["src"] = f"{src_prefix}{sec['section'].pk}/"
-        if everything or sec["forced"] or sec["section"].pk in expand:
-            sec["blocks"] = _blocks(
-                rows, values, renderer, mode=mode, user=user, overrides=overrides
-            )
-            sec["collapsed"] = False
-        else:
-            sec["blocks"] = []
-            sec["collapsed"] = True
-            sec["html"] = collapsed_section_html(
-                sec["section"], sec["progress"], sec["size"], sec["src"]
-            )
-        sec["shown"] = len(sec["blocks"])
-    result = []
-    for tpl in templates.values():
-        tpl["sections"] = list(tpl["sections"].values())
-        result.append(tpl)
-    return result
-
-
-def _expand_from(request, rows: Rows):
-    """The sections to render besides the default ones: ``?all=1``, ``?section=<id>`` and
-    ``?item=<id>`` (the gate panel's links, without JavaScript)."""
-    if request.GET.get("all") == "1":
-        return "all"
-    wanted = set()
-    section = request.GET.get("section") or ""
-    if section.isdigit():
-        wanted.add(int(section))
-    item = request.GET.get("item") or ""
-    if item.isdigit():
-        item_id = int(item)
-        for values in rows.values:
-            if values[_ITEM] == item_id:
-                wanted.add(rows.top_section(values).pk)
-                break
-    return wanted
-
-
 def review_context(request, review, *, mode=None, overrides=None, forms=None):
-    """Everything the review page shows, in a constant number of queries (the rows once, for
-    the items, the progress bars and the gate's item rules alike)."""
+    """Everything the review page shows, in a constant number of queries (the answers once,
+    narrow, for the progress bars, the gate's item rules and the choice of sections; the full
+    rows only of open sections whose HTML is not cached)."""
     user = request.user
     mode = mode or _filter_mode(request)
-    rows = Rows(review)
-    gate_rows = rows.gate_rows()
-    overall, progress_by_section = progress_from_rows(gate_rows)
-    findings = list(findings_for_review(review))
-    signoffs = list(signoffs_for_review(review))
+    outline = Outline(page_rows(review))
+    findings = reads.findings(review)
+    signoffs = reads.signoffs(review)
     gate = evaluate_gate(
         review,
         user,
-        data=GateData(review, items=gate_rows, findings=findings, signoffs=signoffs),
+        data=reads.PageGateData(review, items=outline.rows, findings=findings, signoffs=signoffs),
     )
     can_answer = perms.can_answer(user, review) and not review.is_read_only
     can_raise = perms.can_raise_finding(user, review) and not review.is_read_only
     for finding in findings:
-        finding.review = review
         finding.can_resolve = not review.is_read_only and perms.can_resolve_finding(user, finding)
     forms = forms or {}
     can_assign = perms.can_assign(user, review) and not review.is_read_only
-    assignments = list(
-        review.assignments.select_related("user", "section").order_by("user__email", "section_id")
-    )
-    assignable = []
-    if can_assign:
-        assignable = list(
-            review.spec.project.memberships.filter(role__in=[Role.REVIEWER, Role.LEAD])
-            .order_by("user__email")
-            .values_list("user__email", flat=True)
-        )
-    renderer = RowRenderer(
-        review, can_answer=can_answer, csrf_token=get_token(request), filter_mode=mode
+    assignments, assignable = reads.reviewers(review)
+    finding_form = forms.get("finding")
+    csrf_token = get_token(request)
+    checklist = checklist_column(
+        review,
+        outline,
+        mode=mode,
+        user=user,
+        can_answer=can_answer,
+        csrf_token=csrf_token,
+        expand=expand_from(request, outline),
+        overrides=overrides,
     )
     return {
         "review": review,
         "spec": review.spec,
         "project": review.spec.project,
-        "templates": page_sections(
-            rows,
-            progress_by_section,
-            mode,
-            user,
-            renderer,
-            review=review,
-            expand=_expand_from(request, rows),
-            overrides=overrides,
-        ),
-        "progress": overall,
+        "checklist": checklist,
+        "section_options": section_options(outline) if can_assign else "",
+        "progress": outline.progress,
         "gate": gate,
         "findings": findings,
+        "findings_html": findings_html(findings, review, csrf_token),
+        "gate_html": gate_panel_html(gate),
+        "progress_counts": mark_safe(counts_html(outline.progress)),  # noqa: S308 - numbers
         "open_findings": sum(1 for f in findings if f.status == "open"),
         "signoffs": signoffs,
-        "events": timeline(review, limit=50),
+        "timeline": timeline_html(reads.timeline(review)),
         "actions": _actions(review, user, gate),
         "filters": FILTERS,
         "filter": mode,
         "can_answer": can_answer,
         "can_raise": can_raise,
-        "finding_form": forms.get("finding") or FindingForm(),
-        "override_form": forms.get("override") or OverrideForm(),
-        "resolve_form": ResolveForm(),
+        "finding_form_open": bool(finding_form is not None and finding_form.errors),
+        "finding_form_html": form_html(finding_form if finding_form is not None else FindingForm)
+        if can_raise
+        else "",
+        "override_form_html": form_html(forms.get("override", OverrideForm)),
         "assignments": assignments,
         "can_assign": can_assign,
-        "assignable": assignable,
-    }
-
-
-def _overall(progress_by_section, responses) -> dict:
-    counts = {"pass": 0, "fail": 0, "na": 0, "unanswered": 0}
-    for response in responses:
-        counts[response.verdict] = counts.get(response.verdict, 0) + 1
-    total = sum(counts.values())
-    answered = total - counts["unanswered"]
-    return {
-        **counts,
-        "total": total,
-        "answered": answered,
-        "percent": round(100 * answered / total) if total else 0,
+        "assignable": assignable if can_assign else [],
     }
 
 
@@ -319,7 +137,7 @@ def _overall(progress_by_section, responses) -> dict:
 @domain_errors
 @require_http_methods(["GET", "HEAD"])
 def review_detail(request, pk: int):
-    review = get_review(request.user, pk)
+    review = reads.get_review(request.user, pk)
     return render(request, REVIEW_TEMPLATE, review_context(request, review))
 
 
@@ -329,20 +147,16 @@ def review_detail(request, pk: int):
 def section_rows(request, pk: int, section_id: int):
     """The rows of one section, as an HTML fragment for the page script; without it (a plain
     link), the review page with that section open."""
-    review = get_review(request.user, pk)
+    review = reads.get_review(request.user, pk)
     if request.headers.get("X-Requested-With") != "XMLHttpRequest":
         url = reverse("reviews:review", args=[review.pk])
         return redirect(f"{url}?section={section_id}#section-{section_id}")
-    rows = Rows(review, top_section_id=section_id)
-    if not rows.values:
-        raise NotFound("No such section in this review.")
     can_answer = perms.can_answer(request.user, review) and not review.is_read_only
-    renderer = RowRenderer(review, can_answer=can_answer, csrf_token=get_token(request))
-    html = render_to_string(
-        f"{REVIEW_TEMPLATE}#section-blocks",
-        {"sec": {"blocks": _blocks(rows, rows.values, renderer)}},
-        request=request,
+    html = section_fragment(
+        review, section_id, can_answer=can_answer, csrf_token=get_token(request)
     )
+    if html is None:
+        raise NotFound("No such section in this review.")
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     return response
@@ -371,9 +185,7 @@ def _answer_json(request, review, response, changed):
         csrf_token=get_token(request),
         filter_mode=_filter_mode(request),
     ).render(response)
-    gate_html = render_to_string(
-        f"{REVIEW_TEMPLATE}#gate-panel", {"gate": gate, "review": review}, request=request
-    )
+    gate_html = gate_panel_html(gate)
     return JsonResponse(
         {
             "ok": True,

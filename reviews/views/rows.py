@@ -14,14 +14,32 @@ from reviews.models import Verdict
 
 VERDICT_LABELS = dict(Verdict.choices)
 CHOICES = (("pass", "vp", "Pass"), ("fail", "vf", "Fail"), ("na", "vn", "N/A"))
+# Where a row's CSRF field goes in HTML that is cached and shared between requests: each
+# request puts its own token in (``fill_csrf``). Rows escape every piece of text, so no text can
+# forge this marker.
+CSRF_SLOT = "<!--csrf-->"
+
+
+def csrf_input(token: str) -> str:
+    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(str(token or ""))}">'
+
+
+def fill_csrf(html: str, token: str) -> SafeString:
+    """Rows rendered with ``csrf_token=None`` (shareable) with this request's token in."""
+    return mark_safe(html.replace(CSRF_SLOT, csrf_input(token)))  # noqa: S308 - escaped token
 
 
 class RowRenderer:
-    def __init__(self, review, *, can_answer: bool, csrf_token: str, filter_mode: str = "all"):
+    """Renders item rows. With ``csrf_token=None`` the rows carry ``CSRF_SLOT`` instead of a
+    token, so that the HTML can be cached and served to other requests (``fill_csrf``)."""
+
+    def __init__(
+        self, review, *, can_answer: bool, csrf_token: str | None, filter_mode: str = "all"
+    ):
         self.review_url = reverse("reviews:review", args=[review.pk])
         self.answer_prefix = reverse("reviews:answer", args=[review.pk, 0])[:-2]
         self.can_answer = can_answer
-        self.csrf = escape(str(csrf_token or ""))
+        self.csrf = CSRF_SLOT if csrf_token is None else csrf_input(csrf_token)
         self.filter_input = (
             f'<input type="hidden" name="filter" value="{escape(filter_mode)}">'
             if filter_mode != "all"
@@ -84,7 +102,7 @@ class RowRenderer:
             f'<li class="{classes}" id="item-{iid}" data-item="{iid}" tabindex="-1">'
             f'<form method="post" action="{self.answer_prefix}{iid}/" class="answer" '
             f'data-optional="{1 if item.optional else 0}">'
-            f'<input type="hidden" name="csrfmiddlewaretoken" value="{self.csrf}">'
+            f"{self.csrf}"
             f'<input type="hidden" name="version" value="{r.version}">{self.filter_input}'
             f'<p class="item-head"><code class="item-key">{key}</code> '
             f'<span class="item-text">{escape(item.text)}</span>{badges}</p>{guidance}'
@@ -190,15 +208,16 @@ class _Version(_Obj):
         return self.title or self.template_title
 
 
-def _row_query(review, top_section_id=None):
+def _row_query(review, top_section_ids=None):
     from django.db.models import Q
 
     from reviews.models import Response
 
     rows = Response.objects.filter(review_id=review.pk)
-    if top_section_id is not None:
+    if top_section_ids is not None:
         rows = rows.filter(
-            Q(item__section_id=top_section_id) | Q(item__section__parent_id=top_section_id)
+            Q(item__section_id__in=top_section_ids)
+            | Q(item__section__parent_id__in=top_section_ids)
         )
     return rows.order_by("item__version_id", "item__position").values_list(*ROW_FIELDS)
 
@@ -209,8 +228,8 @@ class Rows:
     tuples until a page needs them as objects (``row``), so rows that are not rendered cost
     next to nothing."""
 
-    def __init__(self, review, top_section_id=None):
-        self.values = list(_row_query(review, top_section_id))
+    def __init__(self, review, top_section_ids=None):
+        self.values = list(_row_query(review, top_section_ids))
         self._versions: dict[int, _Version] = {}
         self._sections: dict[int, _Obj] = {}
         self._users: dict[int, _User] = {}

@@ -4,6 +4,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 
 from audit.models import Event
 from audit.services import verify_chain
@@ -145,11 +146,28 @@ def test_outsider_gets_not_found(world):
         save(world, "item-3", "pass", actor=world.outsider)
 
 
+def counted(review) -> dict:
+    """The review's progress as its answers say (an aggregate), to hold the counters to."""
+    counts = dict.fromkeys(["pass", "fail", "na", "unanswered"], 0)
+    for row in Response.objects.filter(review=review).values("verdict").annotate(n=Count("id")):
+        counts[row["verdict"]] = row["n"]
+    return counts
+
+
+def assert_counters_agree(review):
+    fresh = Review.objects.get(pk=review.pk)
+    progress = review_progress(fresh)
+    assert {k: progress[k] for k in ("pass", "fail", "na", "unanswered")} == counted(review)
+    return progress
+
+
 def test_progress_counts(world):
+    assert assert_counters_agree(world.review)["unanswered"] == 4  # set when the review is made
     save(world, "item-0", "pass")
     save(world, "item-1", "fail", note="x")
     save(world, "item-2", "na")
-    progress = review_progress(world.review)
+    save(world, "item-2", "na", note="same verdict, other note")  # moves no counter
+    progress = assert_counters_agree(world.review)
     assert progress == {
         "total": 4,
         "answered": 3,
@@ -161,6 +179,32 @@ def test_progress_counts(world):
     }
     section = world.version.sections.get()
     assert section_progress(world.review)[section.pk]["answered"] == 3
+
+
+def test_progress_counters_follow_a_batch_and_undo(world):
+    items = world.items()
+    services.response_save_batch(
+        actor=world.reviewer,
+        review=world.review,
+        entries=[
+            services.AnswerInput(items["item-0"].pk, "pass"),
+            services.AnswerInput(items["item-1"].pk, "fail", "x"),
+        ],
+    )
+    assert assert_counters_agree(world.review)["answered"] == 2
+    save(world, "item-1", "pass")
+    save(world, "item-1", "unanswered")
+    assert assert_counters_agree(world.review)["answered"] == 1
+    with pytest.raises(InvalidInput):  # all or nothing: the counters move with the answers
+        services.response_save_batch(
+            actor=world.reviewer,
+            review=world.review,
+            entries=[
+                services.AnswerInput(items["item-2"].pk, "pass"),
+                services.AnswerInput(items["item-3"].pk, "fail"),  # a fail needs a note
+            ],
+        )
+    assert assert_counters_agree(world.review)["answered"] == 1
 
 
 # --- revisions -----------------------------------------------------------------------------
@@ -180,6 +224,7 @@ def test_new_revision_resets_fails_keeps_passes_and_reopens(world):
     by_key = {r.item.key: r for r in review.responses.select_related("item")}
     assert by_key["item-0"].verdict == "pass"
     assert by_key["item-1"].verdict == "unanswered" and by_key["item-1"].needs_recheck
+    assert assert_counters_agree(review)["fail"] == 0
     assert not SignOff.objects.filter(review=review, stale=False).exists()
     reset = Event.objects.get(verb="review.state_reset")
     assert reset.actor is None and reset.cause.verb == "spec.revision_posted"
@@ -237,6 +282,15 @@ def test_migration_follows_stable_keys(world):
     assert set(by_key) == {"item-0", "item-1", "item-9"}
     assert by_key["item-0"].verdict == "pass" and by_key["item-0"].item.version == v2
     assert by_key["item-1"].verdict == "unanswered"
+    assert assert_counters_agree(world.review) | {"percent": 0} == {
+        "total": 3,
+        "answered": 1,
+        "pass": 1,
+        "fail": 0,
+        "na": 0,
+        "unanswered": 2,
+        "percent": 0,
+    }
     assert not SignOff.objects.filter(review=world.review, stale=False).exists()
     event = Event.objects.get(verb="review.migrated")
     assert event.before["removed_answers"]["item-3"]["verdict"] == "pass"

@@ -132,7 +132,7 @@ def test_list_and_dashboard_queries_do_not_grow(reviews, django_assert_max_num_q
         )
     with django_assert_max_num_queries(7):
         rows = list(reviews_for_list(world.reviewer))
-        progress_for_reviews([r.pk for r in rows])
+        progress_for_reviews(rows)
         for row in rows:
             [rt.version.template.slug for rt in row.review_templates.all()]
     assert len(rows) == reviews

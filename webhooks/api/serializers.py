@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from config.api import InputSerializer
 from webhooks.models import EVENT_TYPE_CHOICES, Delivery, Webhook
 
 
@@ -32,7 +33,7 @@ class WebhookCreatedSerializer(WebhookSerializer):
         read_only_fields = fields
 
 
-class WebhookCreateSerializer(serializers.Serializer):
+class WebhookCreateSerializer(InputSerializer):
     project = serializers.CharField(max_length=100, help_text="The project's slug.")
     url = serializers.CharField(max_length=1000)
     events = serializers.ListField(
@@ -46,7 +47,7 @@ class WebhookCreateSerializer(serializers.Serializer):
     )
 
 
-class WebhookUpdateSerializer(serializers.Serializer):
+class WebhookUpdateSerializer(InputSerializer):
     url = serializers.CharField(required=False, max_length=1000)
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENT_TYPE_CHOICES), required=False, max_length=50

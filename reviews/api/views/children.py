@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api.common import errors, require_recent_authentication
+from audit.cache import cached_read
 from config.errors import NotFound
 from reviews.api.serializers import (
     BatchResultSerializer,
@@ -83,12 +84,17 @@ class ReviewChildrenMixin:
     def responses(self, request, pk=None):
         review = visible_review(request.user, pk)
         if request.method == "GET":
-            answers = responses_for_review(review)
-            verdict = request.query_params.get("verdict")
-            if verdict:
-                answers = answers.filter(verdict=verdict)
-            page = self.paginate_queryset(answers)
-            return self.get_paginated_response(ResponseSerializer(page, many=True).data)
+
+            def build():
+                answers = responses_for_review(review)
+                verdict = request.query_params.get("verdict")
+                if verdict:
+                    answers = answers.filter(verdict=verdict)
+                page = self.paginate_queryset(answers)
+                return self.get_paginated_response(ResponseSerializer(page, many=True).data).data
+
+            key = ("responses", review.pk, request.build_absolute_uri())
+            return Response(cached_read(request.user, key, build))
         serializer = BatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         entries = serializer.validated_data["responses"]

@@ -8,6 +8,7 @@ from rest_framework.pagination import CursorPagination
 from accounts.api.common import API_PERMISSIONS, errors
 from accounts.permissions import is_curator
 from audit.models import Event
+from config.api import StrictPageSizeMixin
 from reviews.api.serializers import EventSerializer
 from reviews.filtersets import EventFilterSet
 from reviews.models import Membership, Project
@@ -15,7 +16,7 @@ from reviews.models import Membership, Project
 CHECKLIST_VERB_PREFIX = "checklist."
 
 
-class EventCursorPagination(CursorPagination):
+class EventCursorPagination(StrictPageSizeMixin, CursorPagination):
     ordering = "-id"
     page_size = 50
     page_size_query_param = "page_size"

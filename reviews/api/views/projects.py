@@ -109,7 +109,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         request=None,
         responses={204: None, **errors(400, 401, 403, 404, 409)},
     )
-    @action(detail=True, methods=["delete"], url_path=r"members/(?P<email>[^/]+)")
+    @action(detail=True, methods=["delete"], url_path=r"members/(?P<email>[^/\x00]+)")
     def remove_member(self, request, slug=None, email=None):
         project = self.get_object()
         if not get_user_model().objects.filter(email__iexact=email).exists():

@@ -15,6 +15,7 @@ from accounts.api.common import (
     list_and_detail_schema,
     require_recent_authentication,
 )
+from audit.cache import cached_read
 from checklists.models import TemplateVersion
 from config.errors import InvalidInput
 from reviews.api.serializers import (
@@ -30,7 +31,7 @@ from reviews.api.views.children import ReviewChildrenMixin
 from reviews.filtersets import ReviewFilterSet
 from reviews.gate import evaluate_gate
 from reviews.permissions import specs_visible_to
-from reviews.selectors import progress_for_reviews, reviews_for_list
+from reviews.selectors import reviews_for_list
 from reviews.services import (
     available_actions,
     review_approve,
@@ -77,7 +78,6 @@ class ReviewViewSet(
         review = self.get_queryset().get(pk=review.pk)
         context = {
             "request": self.request,
-            "progress": progress_for_reviews([review.pk]),
             "actions": available_actions(review, self.request.user),
         }
         body = ReviewDetailSerializer(review, context=context).data
@@ -86,13 +86,13 @@ class ReviewViewSet(
         return Response(body, status=status_code)
 
     def list(self, request):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        context = {
-            "request": request,
-            "progress": progress_for_reviews([review.pk for review in page]),
-        }
-        return self.get_paginated_response(ReviewSerializer(page, many=True, context=context).data)
+        def build():
+            queryset = self.filter_queryset(self.get_queryset())
+            page = self.paginate_queryset(queryset)
+            data = ReviewSerializer(page, many=True, context={"request": request}).data
+            return self.get_paginated_response(data).data
+
+        return Response(cached_read(request.user, ("reviews", request.build_absolute_uri()), build))
 
     @extend_schema(responses={200: ReviewDetailSerializer, **errors(401, 404)})
     def retrieve(self, request, pk=None):
@@ -189,7 +189,15 @@ class ReviewViewSet(
     @action(detail=True, methods=["get"], filter_backends=[])
     def gate(self, request, pk=None):
         review = visible_review(request.user, pk)
-        return Response(evaluate_gate(review, request.user).as_dict())
+
+        def build():
+            result = evaluate_gate(review, request.user)
+            return {"body": result.as_dict(), "seconds_valid": result.seconds_valid()}
+
+        gate = cached_read(
+            request.user, ("gate", review.pk), build, timeout_of=lambda v: v["seconds_valid"]
+        )
+        return Response(gate["body"])
 
     @extend_schema(
         parameters=[
