@@ -61,6 +61,11 @@ ENDPOINTS = [
     "api_responses",
 ]
 USERS = [1, 10, 40]
+THINK_MS = (250, 750)  # interactive users wait a random 250-750 ms after each answer
+CAPACITY_USERS = 10  # the closed-loop run of each endpoint: the rate the stack can serve
+# Served from the read cache (audit/cache.py) while nothing changes; also measured without it.
+CACHED = ["gate", "dashboard", "api_reviews", "api_responses"]
+PHASES = ["interactive", "capacity", "uncached"]
 REFERENCE = "healthz"  # unauthenticated, no database: the stack alone, for reference
 WORKERS = 2  # one per core: the load generator shares the same two cores
 MAX_REQUESTS = 50_000  # per run: bounded in count as well as in time
@@ -119,13 +124,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict, workers: int) -> tuple[subprocess.Popen, str]:
+def start_server(env: dict, workers: int, read_cache: bool = True) -> tuple[subprocess.Popen, str]:
     port = free_port()
     server_env = {
         **env,
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": str(workers),
     }
+    if not read_cache:
+        server_env["SPECGATE_READ_CACHE_SECONDS"] = "0"
     logfile = open(RESULTS / "gunicorn.log.tmp", "w")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
@@ -143,7 +150,8 @@ def start_server(env: dict, workers: int) -> tuple[subprocess.Popen, str]:
         try:
             with urllib.request.urlopen(base + "/readyz", timeout=2) as response:  # noqa: S310
                 if response.status == 200:
-                    log(f"gunicorn ready on {base} ({workers} workers, pid {proc.pid})")
+                    cache = "" if read_cache else ", read cache off"
+                    log(f"gunicorn ready on {base} ({workers} workers{cache}, pid {proc.pid})")
                     return proc, base
         except OSError:
             pass
@@ -232,10 +240,20 @@ def answer_pool(state: dict) -> str:
 
 
 def wrk_run(
-    wrk: str, endpoint: str, users: int, seconds: int, max_requests: int, base: str, state: dict
+    wrk: str,
+    endpoint: str,
+    users: int,
+    seconds: int,
+    max_requests: int,
+    base: str,
+    state: dict,
+    think: tuple[int, int] | None = None,
 ) -> dict:
-    """One wrk process: ``users`` connections for ``seconds`` or ``max_requests`` answers."""
-    threads = 2 if users >= 2 and users % 2 == 0 else 1
+    """One wrk process: ``users`` connections for ``seconds`` or ``max_requests`` answers;
+    interactive users (a thread each, so the script can time each request) when ``think``
+    gives their wait after each answer in ms, a closed loop otherwise."""
+    closed_threads = 2 if users >= 2 and users % 2 == 0 else 1
+    threads = users if think else closed_threads
     method, path, credentials = target(endpoint, state)
     env = {**os.environ, "BENCH_AUTHORIZATION": "", "BENCH_COOKIE": "", **credentials}
     if "{item}" in path:
@@ -244,7 +262,7 @@ def wrk_run(
     cmd = [
         wrk, "-t", str(threads), "-c", str(users), "-d", f"{seconds}s",
         "--timeout", f"{WRK_TIMEOUT}s", "-s", str(WRK_SCRIPT), base + "/",
-        "--", method, path, str(threads), str(quota),
+        "--", method, path, str(threads), str(quota), *(str(ms) for ms in think or (0, 0)),
     ]  # fmt: skip
     proc = subprocess.Popen(  # noqa: S603 - our own command
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace"
@@ -353,23 +371,28 @@ def errors_of(result: dict) -> int:
     return sum(result[k] for k in ("connect", "read", "write", "timeout", "non_2xx"))
 
 
-def load(
+def warm(
+    wrk: str, endpoint: str, base: str, state: dict, seconds: int, max_requests: int, workers: int
+) -> None:
+    """A closed-loop run with at least two connections per worker, so that every worker has
+    served the endpoint (and filled what it caches); then an idle server."""
+    result = wrk_run(wrk, endpoint, max(10, 2 * workers), seconds, max_requests, base, state)
+    if errors_of(result):
+        log(f"{endpoint} warm-up: {errors_of(result)} errors {result['samples']}")
+    drain(base)
+
+
+def measure(
     wrk: str,
     endpoint: str,
     users: int,
     base: str,
     state: dict,
-    warmup: int,
     seconds: int,
     max_requests: int,
-    workers: int,
+    think: tuple[int, int] | None,
 ) -> dict:
-    if warmup:  # every worker warm (at least 2 connections per worker); then an idle server
-        warm = wrk_run(wrk, endpoint, max(users, 2 * workers), warmup, max_requests, base, state)
-        if errors_of(warm):
-            log(f"{endpoint} warm-up: {errors_of(warm)} errors {warm['samples']}")
-        drain(base)
-    result = wrk_run(wrk, endpoint, users, seconds, max_requests, base, state)
+    result = wrk_run(wrk, endpoint, users, seconds, max_requests, base, state, think)
     elapsed = result["duration_us"] / 1e6
     others = result["others_cpu"]
     drain(base)
@@ -388,12 +411,13 @@ def load(
     )
     note = f" ({kinds}; first: {result['samples']})" if row["errors"] else ""
     bounded = " (count bound)" if result["threads_count_bounded"] == result["threads"] else ""
+    how = "interactive" if think else "closed loop"
     log(
-        f"{endpoint:14} {users:>2} users: p50 {row['p50_ms']:7.1f} ms  p95 {row['p95_ms']:7.1f} ms"
-        f"  p99 {row['p99_ms']:7.1f} ms  {row['rps']:7.1f} rps  {result['requests']} requests"
-        f" in {elapsed:.2f} s{bounded}  {row['errors']} errors{note}"
-        f"  (wrk {result['cpu_s'] / elapsed:.0%} of a core; other processes {others:.0%} of"
-        " the machine)"
+        f"{endpoint:14} {users:>2} users {how:11}: p50 {row['p50_ms']:7.1f} ms"
+        f"  p95 {row['p95_ms']:7.1f} ms  p99 {row['p99_ms']:7.1f} ms  {row['rps']:7.1f} rps"
+        f"  {result['requests']} requests in {elapsed:.2f} s{bounded}  {row['errors']} errors"
+        f"{note}  (wrk {result['cpu_s'] / elapsed:.0%} of a core; other processes"
+        f" {others:.0%} of the machine)"
     )
     return row
 
@@ -462,7 +486,32 @@ def main() -> None:
         metavar="N[,N]",
         help="concurrent users instead of 1,10,40; writes subset.json/.md",
     )
+    parser.add_argument(
+        "--think",
+        metavar="MIN,MAX",
+        default=",".join(str(ms) for ms in THINK_MS),
+        help="interactive users' wait after each answer, in ms (default %(default)s; 0: none,"
+        " a closed loop)",
+    )
+    parser.add_argument(
+        "--phases",
+        metavar="PHASE[,PHASE]",
+        default=",".join(PHASES),
+        help=f"which runs ({', '.join(PHASES)}; default all)",
+    )
     args = parser.parse_args()
+    phases = names(args.phases, PHASES, "phase")
+    try:
+        think_range = [int(x) for x in args.think.split(",")]
+    except ValueError:
+        raise SystemExit(
+            f"--think takes MIN,MAX in ms, e.g. 250,750 (got {args.think!r})"
+        ) from None
+    if len(think_range) == 1:
+        think_range *= 2
+    if len(think_range) != 2 or not 0 <= think_range[0] <= think_range[1]:
+        raise SystemExit(f"--think takes MIN,MAX with 0 <= MIN <= MAX (got {args.think!r})")
+    think = tuple(think_range) if think_range[1] else None
     endpoints = names(args.only, [REFERENCE, *ENDPOINTS], "endpoint") if args.only else None
     try:
         users_list = [int(x) for x in args.users.split(",")] if args.users else USERS
@@ -470,7 +519,7 @@ def main() -> None:
         raise SystemExit(f"--users takes numbers, e.g. 1,10,40 (got {args.users!r})") from None
     if any(u < 1 for u in users_list):
         raise SystemExit("--users must be at least 1")
-    subset = bool(args.only or args.users)
+    subset = bool(args.only or args.users or phases != PHASES)
     seconds = args.seconds or (4 if args.quick else 10)
     warmup = 1 if args.quick else 2
     started = time.monotonic()
@@ -502,34 +551,55 @@ def main() -> None:
     info["dataset"] = state["counts"] | {"review_items": state["review_items"]}
     info["dataset_build_seconds"] = state["build_seconds"]
 
-    runs = []
+    runs, capacity, uncached = [], [], []
+    picked = [e for e in (endpoints or ENDPOINTS) if e != REFERENCE]
+    queries = measured["queries"]
     server = None
     try:
         server, base = start_server(env, args.workers)
-        bound = (warmup, seconds, args.max_requests, args.workers)
+        bound = (seconds, args.max_requests)
         if endpoints is None or REFERENCE in endpoints:
-            ref = load(wrk, REFERENCE, 10, base, state, *bound)
+            warm(wrk, REFERENCE, base, state, warmup, args.max_requests, args.workers)
+            ref = measure(wrk, REFERENCE, 10, base, state, *bound, think=None)
             info["reference_healthz_10_users"] = {k: ref[k] for k in ("p50_ms", "p95_ms", "rps")}
-        for endpoint in endpoints or ENDPOINTS:
-            if endpoint == REFERENCE:
-                continue
-            for users in users_list:
-                row = load(wrk, endpoint, users, base, state, *bound)
-                row["queries"] = measured["queries"][endpoint]["warm"]
-                runs.append(row)
+        for endpoint in picked:
+            warm(wrk, endpoint, base, state, warmup, args.max_requests, args.workers)
+            # While nothing changes, the cached reads are answered from the cache.
+            count = queries[endpoint]["cached" if endpoint in CACHED else "warm"]
+            if "interactive" in phases:
+                for users in users_list:
+                    row = measure(wrk, endpoint, users, base, state, *bound, think=think)
+                    runs.append(row | {"queries": count})
+            if "capacity" in phases:
+                row = measure(wrk, endpoint, CAPACITY_USERS, base, state, *bound, think=None)
+                capacity.append(row | {"queries": count})
+        stop_server(server)
+        server = None
+        again = [e for e in picked if e in CACHED] if "uncached" in phases else []
+        if again:  # every read built afresh: what a reader meets right after a change
+            server, base = start_server(env, args.workers, read_cache=False)
+            for endpoint in again:
+                warm(wrk, endpoint, base, state, warmup, args.max_requests, args.workers)
+                row = measure(wrk, endpoint, CAPACITY_USERS, base, state, *bound, think=think)
+                uncached.append(row | {"queries": queries[endpoint]["warm"]})
     finally:
         stop_server(server)
 
-    if runs:  # the mean share of the CPU that other processes took while runs were measured
-        info["other_processes_cpu_share"] = round(sum(r["others_cpu"] for r in runs) / len(runs), 3)
+    measured_rows = runs + capacity + uncached
+    if measured_rows:  # the mean share of the CPU other processes took while runs were measured
+        info["other_processes_cpu_share"] = round(
+            sum(r["others_cpu"] for r in measured_rows) / len(measured_rows), 3
+        )
     info["mode"] = ("quick" if args.quick else "full") + (" (subset)" if subset else "")
     info["seconds_per_run"] = seconds
-    info["warmup_seconds_per_run"] = warmup
+    info["think_ms"] = list(think) if think else None
+    info["capacity_users"] = CAPACITY_USERS
+    info["warmup_seconds_per_endpoint"] = warmup
     info["max_requests_per_run"] = args.max_requests
     info["queries_cold"] = {k: v["cold"] for k, v in measured["queries"].items()}
     info["total_seconds"] = round(time.monotonic() - started)
     stem = "subset" if subset else "latest"
-    write_reports(info, runs, measured["growth"], stem=stem)
+    write_reports(info, runs, measured["growth"], capacity, uncached, stem=stem)
     log(f"wrote {RESULTS / (stem + '.json')} and {stem}.md in {info['total_seconds']} s")
 
 

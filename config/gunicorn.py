@@ -10,7 +10,9 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
-max_requests_jitter = 200
+# Spread over half the limit, so that workers started together are not replaced together (a
+# new worker's first requests are slow while it loads what it caches).
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", max_requests // 2))
 accesslog = "-"
 errorlog = "-"
 access_log_format = (

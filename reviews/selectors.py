@@ -133,6 +133,39 @@ def responses_for_review(review: Review) -> QuerySet[Response]:
     )
 
 
+# What ResponseSerializer shows of an answer and its item (and nothing more).
+ANSWER_API_FIELDS = (
+    "review_id",
+    "verdict",
+    "note",
+    "version",
+    "needs_recheck",
+    "answered_by",
+    "answered_at",
+    "item__key",
+    "item__text",
+    "item__guidance",
+    "item__severity",
+    "item__is_gate",
+    "item__optional",
+    "item__section__title",
+    "item__version__template__slug",
+)
+
+
+def answer_to_write(user, review_id: int, item_id: int) -> Response | None:
+    """The answer an API write changes, in one query: scoped to the reviews ``user`` may see,
+    with the fields of the item the answer's representation shows."""
+    try:
+        return (
+            Response.objects.select_related("item__section", "item__version__template")
+            .only(*ANSWER_API_FIELDS)
+            .get(review_id=review_id, review__in=reviews_visible_to(user), item_id=item_id)
+        )
+    except Response.DoesNotExist:
+        return None
+
+
 def findings_for_review(review: Review) -> QuerySet[Finding]:
     return review.findings.select_related("raised_by", "resolved_by", "item").order_by(
         "created_at", "id"

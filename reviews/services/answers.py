@@ -66,7 +66,7 @@ def _apply(actor, review: Review, entry: AnswerInput) -> tuple[Response, bool]:
     try:
         response = (
             Response.objects.select_for_update(of=("self",))
-            .select_related("item", "answered_by")
+            .select_related("item")
             .get(review=review, item_id=entry.item_id)
         )
     except Response.DoesNotExist:

@@ -94,3 +94,26 @@ def test_responses_and_version_tree_queries_do_not_grow(as_user, django_assert_m
             )
         )
     assert counts[0] == counts[1], counts
+
+
+def test_answer_save_queries_do_not_grow(as_user, django_assert_max_num_queries):
+    """Saving one answer reads the answer once (scoped to what the user may see), then the
+    service locks, writes, records and re-checks sign-offs: the same count at any size."""
+    counts = []
+    for size in (5, 60):
+        world = make_world(version=make_big_version(f"save-{size}", size))
+        item = world.version.items.order_by("position").first()
+        client = as_user(world.lead)
+        url = f"/api/v1/reviews/{world.review.pk}/responses/{item.pk}/"
+        sizes = []
+        for verdict in ("pass", "fail"):
+            with django_assert_max_num_queries(13) as captured:
+                response = client.patch(
+                    url, {"verdict": verdict, "note": "Checked."}, format="json"
+                )
+            assert response.status_code == 200, response.content
+            assert response.json()["verdict"] == verdict
+            assert response.json()["item"]["key"] == item.key
+            sizes.append(len(captured.captured_queries))
+        counts.append(sizes)
+    assert counts[0] == counts[1], counts

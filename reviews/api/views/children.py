@@ -26,9 +26,14 @@ from reviews.api.serializers import (
 )
 from reviews.api.views._common import etag, if_match_version, visible_review
 from reviews.filtersets import FindingFilterSet
-from reviews.models import Finding
+from reviews.models import Finding, Review
 from reviews.models import Response as Answer
-from reviews.selectors import findings_for_review, responses_for_review, signoffs_for_review
+from reviews.selectors import (
+    answer_to_write,
+    findings_for_review,
+    responses_for_review,
+    signoffs_for_review,
+)
 from reviews.services import (
     AnswerInput,
     finding_raise,
@@ -145,10 +150,13 @@ class ReviewChildrenMixin:
         filter_backends=[],
     )
     def response(self, request, pk=None, item_id=None):
-        review = visible_review(request.user, pk)
-        answer = _answer(review, int(item_id))
         if request.method == "GET":
+            answer = _answer(visible_review(request.user, pk), int(item_id))
             return _with_etag(ResponseSerializer(answer).data, answer.version)
+        # A save is the hot path of a review: one read, scoped to what the user may see.
+        answer = answer_to_write(request.user, int(pk), int(item_id))
+        if answer is None:
+            _answer(visible_review(request.user, pk), int(item_id))  # the 404 that applies
         serializer = ResponseWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -156,7 +164,7 @@ class ReviewChildrenMixin:
         version = data.get("version", matched)
         saved, _ = response_save(
             actor=request.user,
-            review=review,
+            review=Review(pk=answer.review_id),  # the service locks and reads it itself
             item_id=answer.item_id,
             verdict=data.get("verdict", answer.verdict),
             note=data.get("note", answer.note),
