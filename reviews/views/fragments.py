@@ -35,6 +35,36 @@ def timeline_html(rows) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
 
 
+def review_rows_html(reviews, empty: str = "") -> SafeString:
+    """The lines of a list of reviews (dashboard, project, spec): number and spec title linking
+    to the review, state, due date and, where the view set ``progress``, the answered share.
+    ``empty`` is the muted line shown when there is no review (none when blank)."""
+    if not reviews:
+        return mark_safe(f'<li class="muted">{escape(empty)}</li>' if empty else "")  # noqa: S308
+    prefix = reverse("reviews:review", args=[0])[:-2]
+    parts = []
+    for r in reviews:
+        line = (
+            f'<li class="review-row"><a href="{prefix}{r.pk}/">#{r.pk} {escape(r.spec.title)}</a>'
+            f'\n  <span class="state state-{escape(r.state)}">'
+            f"{escape(str(r.get_state_display()))}</span>\n  "
+        )
+        if r.due_date:
+            line += f'<span class="due muted">due {r.due_date.isoformat()}</span>'
+        line += "\n  "
+        progress = getattr(r, "progress", None)
+        if progress:
+            total, answered = progress["total"], progress["answered"]
+            fail = f" · {progress['fail']} fail" if progress["fail"] else ""
+            line += (
+                f'<progress max="{total or 1}" value="{answered}" aria-label="Progress of '
+                f'review {r.pk}">{progress["percent"]}%</progress>\n  <span class="muted">'
+                f"{answered}/{total}{fail}</span>"
+            )
+        parts.append(line + "\n</li>\n")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
 def section_options(outline) -> SafeString:
     """The ``<option>``s of the "assign to section" choice (titles cut at 50 characters)."""
     options = [
