@@ -1,7 +1,8 @@
 """Writes for accounts: personal API tokens."""
 
+import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,6 +12,8 @@ from audit.services import record_event
 from config.errors import Forbidden, InvalidInput, NotFound
 
 MAX_TOKEN_DAYS = 3650
+DEFAULT_TOKEN_DAYS = 90
+DAY = timedelta(days=1)
 
 
 @dataclass
@@ -19,27 +22,74 @@ class IssuedToken:
     raw: str  # shown once, never stored
 
 
+def _require_parent_may_issue(*, actor, parent: ApiToken) -> ApiToken:
+    """A token that creates a token must be the actor's own, live and read-write. Returns it
+    read afresh, locked until the new token is saved."""
+    parent = ApiToken.objects.select_for_update().filter(pk=parent.pk).first()
+    if parent is None:
+        raise Forbidden("This API token no longer exists.")
+    if parent.user_id != actor.pk:
+        raise Forbidden("A token only creates tokens for its own user.")
+    if not parent.is_active:
+        raise Forbidden("This API token has expired or been revoked.")
+    if parent.read_only:
+        raise Forbidden("A read-only token cannot create tokens.")
+    return parent
+
+
+def _token_expiry(*, expires_in_days: int | None, parent: ApiToken | None, now) -> datetime:
+    """Every token expires: after ``expires_in_days`` (1 to MAX_TOKEN_DAYS), by default
+    DEFAULT_TOKEN_DAYS, and never after the token that creates it."""
+    if expires_in_days is not None and (
+        isinstance(expires_in_days, bool)
+        or not isinstance(expires_in_days, int)
+        or not 1 <= expires_in_days <= MAX_TOKEN_DAYS
+    ):
+        raise InvalidInput(
+            f"Expiry must be 1 to {MAX_TOKEN_DAYS} days.",
+            details={"expires_in_days": [f"1 to {MAX_TOKEN_DAYS}."]},
+        )
+    latest = parent.expires_at if parent is not None else None
+    if expires_in_days is None:
+        expires_at = now + timedelta(days=DEFAULT_TOKEN_DAYS)
+        return min(expires_at, latest) if latest else expires_at
+    expires_at = now + timedelta(days=expires_in_days)
+    if latest is None or expires_at <= latest:
+        return expires_at
+    allowed = max(1, math.ceil((latest - now) / DAY))
+    if expires_in_days > allowed:
+        raise InvalidInput(
+            f"A token cannot outlive the token that creates it: at most {allowed} days "
+            f"(it expires {latest:%Y-%m-%d %H:%M} UTC).",
+            details={"expires_in_days": [f"At most {allowed}."]},
+        )
+    return latest  # the same whole number of days, cut to the parent's expiry
+
+
 @transaction.atomic
 def token_create(
-    *, actor, name: str, read_only: bool = False, expires_in_days: int | None = 90
+    *,
+    actor,
+    name: str,
+    read_only: bool = False,
+    expires_in_days: int | None = None,
+    parent: ApiToken | None = None,
 ) -> IssuedToken:
-    """Issue a personal token for ``actor``. The raw token is returned once; only its hash is kept."""
+    """Issue a personal token for ``actor``. The raw token is returned once; only its hash is
+    kept. ``expires_in_days=None`` means the default (DEFAULT_TOKEN_DAYS), not "never": every
+    token expires. ``parent`` is the token the request came with, if any: a token never
+    creates a token that outlives it or reaches further (read-only tokens create none)."""
     if not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise Forbidden("Only active users create API tokens.")
+    if parent is not None:  # read afresh and locked: a revocation in between counts
+        parent = _require_parent_may_issue(actor=actor, parent=parent)
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise InvalidInput(
             "A token needs a name of 1 to 100 characters.",
             details={"name": ["1 to 100 characters."]},
         )
-    expires_at = None
-    if expires_in_days is not None:
-        if not isinstance(expires_in_days, int) or not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
-            raise InvalidInput(
-                f"Expiry must be 1 to {MAX_TOKEN_DAYS} days.",
-                details={"expires_in_days": [f"1 to {MAX_TOKEN_DAYS}."]},
-            )
-        expires_at = timezone.now() + timedelta(days=expires_in_days)
+    expires_at = _token_expiry(expires_in_days=expires_in_days, parent=parent, now=timezone.now())
     raw = ApiToken.generate()
     token = ApiToken.objects.create(
         user=actor,
@@ -58,7 +108,8 @@ def token_create(
         after={
             "name": name,
             "read_only": token.read_only,
-            "expires_at": expires_at.isoformat() if expires_at else None,
+            "expires_at": expires_at.isoformat(),
+            "created_with_token": parent.pk if parent is not None else None,
         },
     )
     return IssuedToken(token=token, raw=raw)

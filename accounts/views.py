@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import ApiToken
-from accounts.services import MAX_TOKEN_DAYS, token_create, token_revoke
+from accounts.services import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, token_create, token_revoke
 from config.errors import DomainError, NotFound
 
 
@@ -18,12 +18,11 @@ class TokenForm(forms.Form):
     name = forms.CharField(max_length=100)
     read_only = forms.BooleanField(required=False, label="Read-only (no changes through the API)")
     expires_in_days = forms.IntegerField(
-        required=False,
         min_value=1,
         max_value=MAX_TOKEN_DAYS,
-        initial=90,
+        initial=DEFAULT_TOKEN_DAYS,
         label="Expires after (days)",
-        help_text="Leave empty for a token that does not expire.",
+        help_text=f"1 to {MAX_TOKEN_DAYS} days. Every token expires.",
     )
 
 

@@ -96,19 +96,20 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
 
 def require_recent_authentication(request) -> None:
-    """Browser sessions must have confirmed the password recently before approving or
-    overriding, over the API as on the pages; personal tokens are exempt (they are scoped,
+    """Browser sessions must have confirmed the password recently before approving,
+    overriding or creating an API token, over the API as on the pages (the same check as
+    allauth's ``reauthentication_required``); personal tokens are exempt (they are scoped,
     expiring credentials made for integrations)."""
-    from allauth.account.internal.flows.reauthentication import did_recently_reauthenticate
+    from allauth.account.internal.flows.reauthentication import is_reauthentication_required
     from rest_framework.authentication import SessionAuthentication
 
     from config.errors import Forbidden
 
-    if isinstance(request.successful_authenticator, SessionAuthentication) and not (
-        did_recently_reauthenticate(request._request)
+    if isinstance(request.successful_authenticator, SessionAuthentication) and (
+        is_reauthentication_required(request._request, app="")
     ):
         raise Forbidden(
-            "Confirm your password first (/accounts/reauthenticate/): approving and overriding "
-            "need a recent authentication.",
+            "Confirm your password first (/accounts/reauthenticate/): approving, overriding "
+            "and creating API tokens need a recent authentication.",
             code="reauthentication_required",
         )

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import ApiToken, User
-from accounts.services import MAX_TOKEN_DAYS
+from accounts.services import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 from config.api import InputSerializer
 
 
@@ -49,7 +49,13 @@ class TokenCreateSerializer(InputSerializer):
     name = serializers.CharField(max_length=100)
     read_only = serializers.BooleanField(default=False)
     expires_in_days = serializers.IntegerField(
-        min_value=1, max_value=MAX_TOKEN_DAYS, allow_null=True, default=90
+        min_value=1,
+        max_value=MAX_TOKEN_DAYS,
+        required=False,  # not null: every token expires
+        help_text=(
+            f"Days until the token expires, 1 to {MAX_TOKEN_DAYS} (default {DEFAULT_TOKEN_DAYS})."
+            " A token created with a token expires no later than that token."
+        ),
     )
 
 

@@ -6,7 +6,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.common import API_PERMISSIONS, errors, list_and_detail_schema
+from accounts.api.common import (
+    API_PERMISSIONS,
+    errors,
+    list_and_detail_schema,
+    require_recent_authentication,
+)
 from accounts.api.serializers import (
     IssuedTokenSerializer,
     MeSerializer,
@@ -49,6 +54,9 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         responses={201: IssuedTokenSerializer, **errors(400, 401, 403, 429)},
     )
     def create(self, request):
+        # A browser session confirms the password first, as on the tokens page; a token may
+        # create tokens, but none that outlives it or reaches further (the service's rule).
+        require_recent_authentication(request)
         serializer = TokenCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -56,7 +64,8 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             actor=request.user,
             name=data["name"],
             read_only=data["read_only"],
-            expires_in_days=data["expires_in_days"],
+            expires_in_days=data.get("expires_in_days"),
+            parent=request.auth if isinstance(request.auth, ApiToken) else None,
         )
         body = TokenSerializer(issued.token).data
         body["token"] = issued.raw

@@ -9,7 +9,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, hash_token
-from accounts.services import token_create
+from accounts.services import MAX_TOKEN_DAYS, token_create
+from config.errors import Forbidden, InvalidInput
 from tests.accounts.factories import UserFactory
 from tests.api.conftest import assert_error
 
@@ -62,6 +63,7 @@ def test_delete_revokes_and_others_tokens_are_not_found(user):
         {"name": "x" * 101},
         {"name": "ok", "expires_in_days": "soon"},
         {"name": "ok", "expires_in_days": 0},
+        {"name": "ok", "expires_in_days": MAX_TOKEN_DAYS + 1},
         {"name": ["a"]},
         {"name": "ok", "read_only": "maybe"},
     ],
@@ -126,9 +128,95 @@ def test_create_api_token_command(user):
     assert "not shown again" in err.getvalue()
     assert bearer(raw).get("/api/v1/me/").status_code == 200
 
-    call_command("create_api_token", user.email, "--expires", "0", stdout=out, stderr=err)
-    assert ApiToken.objects.filter(user=user, expires_at__isnull=True).exists()
+    with pytest.raises(CommandError, match="1 to"):  # every token expires
+        call_command("create_api_token", user.email, "--expires", "0", stdout=out, stderr=err)
+    assert not ApiToken.objects.filter(user=user, expires_at__isnull=True).exists()
     with pytest.raises(CommandError):
         call_command("create_api_token", "nobody@example.com", stdout=out, stderr=err)
     with pytest.raises(CommandError):
         call_command("create_api_token", user.email, "--expires", "99999", stdout=out, stderr=err)
+
+
+# --- every token expires --------------------------------------------------------------------
+
+
+def test_a_token_that_never_expires_is_refused(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    r = client.post("/api/v1/tokens/", {"name": "forever", "expires_in_days": None}, format="json")
+    error = assert_error(r, 400, "invalid")
+    assert "expires_in_days" in error["details"]
+    assert not ApiToken.objects.filter(user=user).exists()
+    with pytest.raises(InvalidInput) as refused:
+        token_create(actor=user, name="forever", expires_in_days=0)
+    assert "expires_in_days" in refused.value.details
+
+
+def test_expiry_defaults_to_ninety_days_and_is_capped(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    r = client.post("/api/v1/tokens/", {"name": "default"}, format="json")
+    assert r.status_code == 201, r.content
+    token = ApiToken.objects.get(pk=r.json()["id"])
+    assert token.expires_at.date() == (timezone.now() + timedelta(days=90)).date()
+    r = client.post("/api/v1/tokens/", {"name": "max", "expires_in_days": MAX_TOKEN_DAYS})
+    assert r.status_code == 201, r.content
+
+
+# --- a token that makes a token: never longer-lived, never wider than itself ---------------
+
+
+def _token(user, *, days=10, read_only=False):
+    issued = token_create(actor=user, name="parent", expires_in_days=days, read_only=read_only)
+    return issued.token, bearer(issued.raw)
+
+
+def test_a_token_cannot_make_a_longer_lived_token(user):
+    parent, client = _token(user, days=10)
+    error = assert_error(
+        client.post("/api/v1/tokens/", {"name": "child", "expires_in_days": 30}), 400, "invalid"
+    )
+    assert "expires_in_days" in error["details"] and "10" in error["message"]
+    assert ApiToken.objects.filter(user=user).count() == 1
+
+    r = client.post("/api/v1/tokens/", {"name": "child", "expires_in_days": 10})
+    assert r.status_code == 201, r.content
+    assert ApiToken.objects.get(pk=r.json()["id"]).expires_at <= parent.expires_at
+    # Without an expiry the child gets the default, cut to its parent's.
+    r = client.post("/api/v1/tokens/", {"name": "default"})
+    assert r.status_code == 201, r.content
+    assert ApiToken.objects.get(pk=r.json()["id"]).expires_at == parent.expires_at
+
+
+def test_a_legacy_token_without_expiry_makes_only_expiring_tokens(user):
+    parent, client = _token(user)
+    ApiToken.objects.filter(pk=parent.pk).update(expires_at=None)
+    r = client.post("/api/v1/tokens/", {"name": "child"})
+    assert r.status_code == 201, r.content
+    assert ApiToken.objects.get(pk=r.json()["id"]).expires_at is not None
+
+
+def test_a_read_only_token_makes_no_token(user):
+    parent, client = _token(user, read_only=True)
+    for body in ({"name": "rw"}, {"name": "ro", "read_only": True, "expires_in_days": 1}):
+        assert_error(client.post("/api/v1/tokens/", body), 403)
+    assert ApiToken.objects.filter(user=user).count() == 1
+    # The service holds the rule too, whoever calls it.
+    with pytest.raises(Forbidden):
+        token_create(actor=user, name="rw", parent=parent)
+
+
+def test_a_token_makes_tokens_for_its_own_user_only(user):
+    parent, _ = _token(user)
+    with pytest.raises(Forbidden):
+        token_create(actor=UserFactory(), name="stolen", parent=parent)
+
+
+def test_the_audit_names_the_token_that_made_a_token(user):
+    from audit.models import Event
+
+    parent, client = _token(user)
+    r = client.post("/api/v1/tokens/", {"name": "child", "expires_in_days": 5})
+    assert r.status_code == 201, r.content
+    event = Event.objects.filter(verb="token.created").latest("id")
+    assert event.after["created_with_token"] == parent.pk

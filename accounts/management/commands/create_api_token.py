@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.services import token_create
+from accounts.services import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, token_create
 from config.errors import DomainError
 
 
@@ -16,9 +16,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--expires",
             type=int,
-            default=90,
+            default=DEFAULT_TOKEN_DAYS,
             metavar="DAYS",
-            help="days until the token expires (default 90; 0 = never)",
+            help=f"days until the token expires, 1 to {MAX_TOKEN_DAYS} (default {DEFAULT_TOKEN_DAYS})",
         )
         parser.add_argument("--name", default="command line", help="a name to recognise it by")
 
@@ -32,12 +32,12 @@ class Command(BaseCommand):
                 actor=user,
                 name=name,
                 read_only=read_only,
-                expires_in_days=expires or None,
+                expires_in_days=expires,
             )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(issued.raw)
-        expiry = issued.token.expires_at.date().isoformat() if issued.token.expires_at else "never"
+        expiry = issued.token.expires_at.date().isoformat()
         self.stderr.write(
             f"Token '{issued.token.name}' for {user.email} "
             f"({'read-only' if issued.token.read_only else 'read-write'}, expires {expiry}). "
