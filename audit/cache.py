@@ -10,7 +10,10 @@ that expires) say when they stop being true (``timeout_of``).
 ``SPECGATE_READ_CACHE_SECONDS`` (default 300; 0 turns the cache off) bounds how long an entry
 lives; the cache is Django's (Redis in production). What changes without an event — a user's
 name or e-mail edited through the account pages — shows in cached reads within that time.
-Clear the cache after restoring a backup (the restored chain may reuse newer ids).
+
+The key holds the head's hash as well as its id: after a backup is restored, the sequence
+hands out again ids that events written after the backup had, but those new events hash
+differently (time, content, link), so nothing cached before the restore is served after it.
 """
 
 import hashlib
@@ -19,14 +22,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Max
 
 from audit.models import Event
 
 
-def chain_head() -> int:
-    """The id of the newest audit event (0 before the first)."""
-    return Event.objects.aggregate(head=Max("id"))["head"] or 0
+def chain_head() -> tuple[int, str]:
+    """The id and hash of the newest audit event ((0, "") before the first), in one query
+    answered from the primary key's index."""
+    return Event.objects.order_by("-id").values_list("id", "hash").first() or (0, "")
 
 
 def cached_read(

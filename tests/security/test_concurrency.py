@@ -1,8 +1,11 @@
 """No lost updates: eight clients answer overlapping items (some with stale versions) and sign
 off at the same time, through the services, each on its own database connection. Afterwards
-every accepted write is there, every refused one was told why, and the gate agrees with the
-rows. PostgreSQL only: SQLite serialises every writer, so there is no race to lose."""
+every accepted write is there, every refused one was told why, the review's answer counters
+agree with the rows, and the gate agrees with the rows whether computed afresh or read through
+the read cache (clients read it through the API while others write). PostgreSQL only: SQLite
+serialises every writer, so there is no race to lose."""
 
+import json
 import random
 import threading
 import time
@@ -12,12 +15,15 @@ from dataclasses import dataclass, field
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
+from django.db.models import Count
+from rest_framework.test import APIClient
 
 from audit.models import Event
 from config.errors import Conflict, InvalidInput
 from reviews.gate import evaluate_gate, spec_authors
-from reviews.models import GateRule, Response, Review, SignOff, SignOffRole
+from reviews.models import GateRule, Response, Review, SignOff, SignOffRole, Verdict
 from reviews.services import response_save, review_submit, signoff_create
 from tests.reviews.factories import make_world
 
@@ -40,13 +46,25 @@ class Log:
     unchanged: int = 0
     refused: list = field(default_factory=list)  # (kind, code, message, details)
     signoffs: list = field(default_factory=list)  # SignOff ids accepted
+    gate_reads: int = 0
     unexpected: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def gate_url(review_id):
+    return f"/api/v1/reviews/{review_id}/gate/"
+
+
+def api_as(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
 
 
 def _client(index, user, review_id, item_ids, log, start, deadline):
     rng = random.Random(index)
     seen: dict[int, int] = {}  # item → the version this client last read (may go stale)
+    api = api_as(user)
     try:
         start.wait()
         review = Review.objects.get(pk=review_id)
@@ -54,7 +72,16 @@ def _client(index, user, review_id, item_ids, log, start, deadline):
             if time.monotonic() > deadline:
                 break
             try:
-                if rng.random() < 0.15:
+                draw = rng.random()
+                if draw < 0.15:  # the gate, through the API and its read cache
+                    answer = api.get(gate_url(review_id))
+                    with log.lock:
+                        if answer.status_code == 200:
+                            log.gate_reads += 1
+                        else:
+                            log.unexpected.append(("gate", answer.status_code))
+                    continue
+                if draw < 0.30:
                     signoff = signoff_create(actor=user, review=review, comment=f"c{index}")
                     with log.lock:
                         log.signoffs.append(signoff.pk)
@@ -95,6 +122,8 @@ def test_no_lost_updates_under_load():
     item_ids = list(world.review.responses.values_list("item_id", flat=True))
     initial = dict(world.review.responses.values_list("item_id", "version"))
     actors = [world.reviewer, world.reviewer2, world.lead, world.lead2]
+    for actor in actors:  # cache every reader's gate as it was before the run
+        assert api_as(actor).get(gate_url(world.review.pk)).status_code == 200
     log = Log()
     start = threading.Event()
     deadline = time.monotonic() + DEADLINE_SECONDS
@@ -114,6 +143,7 @@ def test_no_lost_updates_under_load():
     assert not log.unexpected, log.unexpected
     assert len(log.accepted) >= 10, "the run did not exercise concurrent saves"
     assert any(code == "stale_version" for _, code, _, _ in log.refused), "no stale write tried"
+    assert log.gate_reads >= 5, "the run did not read the gate while writing"
 
     # Every accepted change is there: versions per item are 1..n with no gap and no repeat,
     # and the answer in the database is the last accepted one.
@@ -151,11 +181,30 @@ def test_no_lost_updates_under_load():
     )
     assert len(current) == len(set(current))
 
-    # The gate is deterministic and counts what the rows say.
+    # The answer counters kept by the services agree with the answer rows.
     review = Review.objects.get(pk=world.review.pk)
+    rows = dict(
+        Response.objects.filter(review=review)
+        .values("verdict")
+        .annotate(n=Count("id"))
+        .values_list("verdict", "n")
+    )
+    counters = {verdict: getattr(review, f"answers_{verdict}") for verdict in Verdict.values}
+    assert counters == {verdict: rows.get(verdict, 0) for verdict in Verdict.values}
+    assert sum(counters.values()) == len(item_ids)
+
+    # The gate is deterministic and counts what the rows say.
     first, second = evaluate_gate(review, world.lead), evaluate_gate(review, world.lead)
     assert first.as_dict() == second.as_dict()
     rule = next(r for r in first.rules if r.rule == GateRule.SIGNOFFS)
     have = len(set(current) - spec_authors(review))
     assert rule.message.startswith(f"{have} of 2 required")
+
+    # Read through the cache as the API serves it, every reader's gate is the fresh one: no
+    # entry cached before or during the run outlives the writes.
+    for actor in actors:
+        fresh = evaluate_gate(Review.objects.get(pk=review.pk), actor).as_dict()
+        cached = api_as(actor).get(gate_url(review.pk))
+        assert cached.status_code == 200
+        assert cached.json() == json.loads(json.dumps(fresh, cls=DjangoJSONEncoder)), actor
     call_command("verify_audit")
