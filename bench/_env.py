@@ -23,7 +23,6 @@ def bench_env(extra_hosts: str = "") -> dict[str, str]:
             "DJANGO_SECRET_KEY": env.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(48)[:64],
             "DJANGO_SECURE_SSL_REDIRECT": "false",
             "DJANGO_ALLOWED_HOSTS": hosts,
-            "SPECGATE_MFA_REQUIRED": "false",
             "DJANGO_LOG_LEVEL": "WARNING",
             "CACHE_URL": "redis://127.0.0.1:6379/5",
             "DATABASE_URL": DATABASE_URL,

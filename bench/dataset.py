@@ -24,6 +24,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -108,6 +109,9 @@ def import_seeds(curator) -> list[TemplateVersion]:
 
 def make_users():
     lead = User.objects.create_superuser("lead@bench.example", PASSWORD, display_name="Bench Lead")
+    # A superuser must have TOTP (SPECGATE_MFA_REQUIRED, on as in production): the browser
+    # requests pay the check's query, as a lead's do.
+    TOTP.activate(lead, generate_totp_secret())
     authors = [
         User(email=f"author{i}@bench.example", display_name=f"Author {i}") for i in range(10)
     ]
@@ -527,6 +531,7 @@ def main() -> None:
         "review_items": sized[big.pk],
         "answer_items": pool[:-1],
         "answer_probe": pool[-1],
+        "lead_has_totp": True,
         "token": issued.raw,
         "sessionid": session,
         "counts": {

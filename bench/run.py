@@ -94,7 +94,7 @@ def recreate_database() -> None:
 def dataset_exists() -> bool:
     if not STATE.exists() or not (RESULTS / ".queries.json").exists():
         return False
-    if "answer_probe" not in json.loads(STATE.read_text()):  # made by an older bench/dataset.py
+    if "lead_has_totp" not in json.loads(STATE.read_text()):  # made by an older bench/dataset.py
         return False
     try:
         with psycopg.connect(ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}") as conn:
