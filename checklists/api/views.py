@@ -1,5 +1,7 @@
 """Checklist library over the API: browse, import Markdown, publish, export."""
 
+from collections.abc import Mapping
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import Prefetch
@@ -149,7 +151,8 @@ class ChecklistViewSet(viewsets.ReadOnlyModelViewSet):
             data = request.data
         except RequestDataTooBig:
             raise self._too_large(request.query_params.get("source_name") or "document") from None
-        if isinstance(data.get("content"), bytes):  # a raw Markdown body
+        # A JSON body that is not an object (a list, a string) goes to the serializer: 400.
+        if isinstance(data, Mapping) and isinstance(data.get("content"), bytes):  # raw Markdown
             raw = data["content"]
             serializer = ImportRequestSerializer(
                 data={**request.query_params.dict(), "content": ""}

@@ -2,6 +2,8 @@
 and examples so they run in CI: no generated input may make the API answer 5xx, and answers
 must match the schema's status codes and shapes."""
 
+import re
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -25,8 +27,11 @@ OPERATIONS = (
 )
 
 
-schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application()).include(
-    path_regex=OPERATIONS
+# ``exclude`` rather than ``include(path_regex=…)``: with the project's schemathesis.toml
+# (found in the working directory) an include filter narrows nothing (see fuzzing.only), and
+# every operation ran here with 8 examples.
+schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application()).exclude(
+    lambda ctx: not re.search(OPERATIONS, ctx.operation.path)
 )
 
 

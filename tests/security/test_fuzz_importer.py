@@ -330,3 +330,23 @@ def test_stored_formulas_are_neutralised_in_the_csv(stored, client):
     cells = [cell for row in rows[1:] for cell in row]
     assert FORMULA not in cells and f"'{FORMULA}" in cells
     assert not any(cell[:1] in ("=", "+", "-", "@") for cell in cells if cell)
+
+
+# --- the import API on bodies of the wrong shape ---------------------------------------------
+
+
+@pytest.mark.parametrize("body", [[], ["# T\n\n- item"], "# T\n\n- item", 3, None])
+def test_import_api_refuses_a_json_body_that_is_not_an_object(db, body):
+    """Found by the curators' schemathesis run: a JSON list body made the import answer 500
+    (checklists/api/views.py read it as a dict)."""
+    from rest_framework.test import APIClient
+
+    from checklists.models import ChecklistTemplate
+    from tests.accounts.factories import UserFactory
+
+    client = APIClient()
+    client.force_authenticate(UserFactory(curator=True))
+    response = client.post("/api/v1/checklists/import/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"]
+    assert not ChecklistTemplate.objects.exists()
