@@ -62,7 +62,12 @@ def unpack_upload(token: str) -> tuple[bytes, str]:
 
 
 class ImportUploadForm(forms.Form):
-    file = forms.FileField(label="Markdown file", help_text="A checklist document (.md, .txt).")
+    # An empty file reaches the importer, whose refusal names the file (DESIGN.md).
+    file = forms.FileField(
+        label="Markdown file",
+        help_text="A checklist document (.md, .txt).",
+        allow_empty_file=True,
+    )
     slug = forms.SlugField(
         required=False,
         max_length=100,

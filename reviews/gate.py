@@ -2,7 +2,7 @@
 
 ``evaluate_gate`` reads a constant number of queries whatever the size of the review (at most
 five: the answers in one narrow query, the findings, the current sign-offs, the spec's authors
-only when a rule needs them, the overrides only when a rule is unsatisfied); the same inputs
+only when a rule needs them, the active overrides); the same inputs
 always give the same answer. Callers that already hold the answers, findings or sign-offs (the
 review page) pass them in, so the page does not read them twice. ``reviews.services`` calls it inside the approval
 transaction, with the review row locked.
@@ -361,17 +361,18 @@ def evaluate_gate(review: Review, user=None, *, data: GateData | None = None) ->
         _signoffs(review, data),
         _not_author(review, user, data),
     ]
-    if any(rule.status == UNSATISFIED for rule in rules):
-        overrides = data.overrides if data.overrides is not None else active_overrides(review)
-        for rule in rules:
-            override = overrides.get(rule.rule)
-            if override is not None and rule.status == UNSATISFIED:
-                rule.status = OVERRIDDEN
-                rule.override = {
-                    "id": override.pk,
-                    "justification": override.justification,
-                    "granted_by": override.granted_by.email,
-                    "expires_at": override.expires_at.isoformat() if override.expires_at else None,
-                }
+    # An active override always shows, as ``overridden`` (never as satisfied), even where the
+    # rule has come to hold on its own since it was granted.
+    overrides = data.overrides if data.overrides is not None else active_overrides(review)
+    for rule in rules:
+        override = overrides.get(rule.rule)
+        if override is not None:
+            rule.status = OVERRIDDEN
+            rule.override = {
+                "id": override.pk,
+                "justification": override.justification,
+                "granted_by": override.granted_by.email,
+                "expires_at": override.expires_at.isoformat() if override.expires_at else None,
+            }
     ready = all(rule.status != UNSATISFIED for rule in rules)
     return GateResult(ready=ready, rules=rules, data=data)

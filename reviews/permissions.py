@@ -111,7 +111,9 @@ def can_create_project(user) -> bool:
 
 
 def can_manage_members(user, project: Project) -> bool:
-    return _has_role(user, project.pk, Role.LEAD)
+    """Leads manage their project's members; staff manage any project's (they create projects
+    without being members of them)."""
+    return _active(user) and (user.is_staff or _has_role(user, project.pk, Role.LEAD))
 
 
 def can_change_project_settings(user, project: Project) -> bool:
@@ -161,8 +163,7 @@ def can_resolve_finding(user, finding: Finding) -> bool:
     project_id = _review_project_id(review)
     if _has_role(user, project_id, Role.LEAD):
         return True
-    if _has_role(user, project_id, Role.REVIEWER) and finding.raised_by_id == user.pk:
-        return True
+    # Authors resolve findings on their specs (DESIGN.md); reviewers raise them, not close them.
     return _has_role(user, project_id, Role.AUTHOR) and review.spec.author_id == user.pk
 
 

@@ -183,7 +183,7 @@ def finding_resolve(
         can_resolve_finding(actor, finding),
         actor,
         review.spec.project_id,
-        "Only the spec's author, the reviewer who raised it, or a lead resolves a finding.",
+        "Only the spec's author or a lead resolves a finding.",
         "finding",
     )
     _writable(review)

@@ -65,12 +65,10 @@ def _lead_count(project: Project) -> int:
 
 
 def _require_member_manager(actor, project: Project) -> None:
-    """Leads manage their project's members; staff manage any project's (they create
-    projects without being members of them)."""
-    if getattr(actor, "is_staff", False) and actor.is_active:
-        return
+    if can_manage_members(actor, project):
+        return  # staff may manage a project they are not a member of (no visibility check)
     require(
-        can_manage_members(actor, project),
+        False,
         actor,
         project.pk,
         "Only the project's leads manage its members.",

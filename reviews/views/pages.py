@@ -25,7 +25,7 @@ from reviews.forms import (
     RevisionForm,
     SpecForm,
 )
-from reviews.models import Membership, Review, ReviewState, Role
+from reviews.models import Membership, Project, Review, ReviewState, Role
 from reviews.selectors import dashboard as dashboard_data
 from reviews.selectors import failing_items, progress_for_reviews
 from reviews.views._common import (
@@ -116,14 +116,21 @@ def project_detail(request, slug: str):
 @domain_errors
 @require_POST
 def project_members(request, slug: str):
-    project = get_project(request.user, slug)
+    project = Project.objects.filter(slug=slug).first()
+    if project is None or not perms.can_manage_members(request.user, project):
+        get_project(request.user, slug)  # 404 unless a member, and a member without the right:
+        raise Forbidden("Only the project's leads manage its members.")
+
+    def back():
+        if not perms.can_view_project(request.user, project):  # staff, not a member: the admin
+            return redirect("admin:reviews_project_change", project.pk)
+        return redirect(reverse("reviews:project", args=[project.slug]) + "#members")
+
     remove = request.POST.get("remove") == "1"
     form = RemoveMemberForm(request.POST) if remove else MemberForm(request.POST)
-    if not perms.can_manage_members(request.user, project) and not request.user.is_staff:
-        raise Forbidden("Only the project's leads manage its members.")
     if not form.is_valid():
         messages.error(request, "Check the member form: " + form.errors.as_text())
-        return redirect("reviews:project", slug=project.slug)
+        return back()
     data = form.cleaned_data
     try:
         if remove:
@@ -140,7 +147,7 @@ def project_members(request, slug: str):
             messages.success(request, f"{'Added' if created else 'Updated'} {data['email']}.")
     except DomainError as exc:
         flash_refusal(request, exc)
-    return redirect(reverse("reviews:project", args=[project.slug]) + "#members")
+    return back()
 
 
 @login_required

@@ -140,9 +140,12 @@ def test_findings_edit_with_versions_and_reopen(world, as_user):
     error = assert_error(reviewer.patch(url, {"title": "Other", "version": 1}), 409)
     assert error["details"]["current"]["title"] == "Vague error model"
     assert_error(reviewer.patch(url, {"title": "Other"}, HTTP_IF_MATCH='"1"'), 412)
-    r = reviewer.post(f"{url}resolve/", {"note": "not needed", "status": "wont_fix"})
+    # Reviewers raise findings; the spec's author or a lead resolves them (DESIGN.md).
+    assert_error(reviewer.post(f"{url}resolve/", {"note": "not needed"}), 403)
+    author = as_user(world.author)
+    r = author.post(f"{url}resolve/", {"note": "not needed", "status": "wont_fix"})
     assert r.status_code == 200 and r.json()["status"] == "wont_fix"
-    assert_error(reviewer.post(f"{url}resolve/", {"note": "again"}), 409)
+    assert_error(author.post(f"{url}resolve/", {"note": "again"}), 409)
     r = reviewer.post(f"{url}reopen/", {"note": "needed after all"})
     assert r.status_code == 200 and r.json()["status"] == "open"
     listed = reviewer.get(f"/api/v1/reviews/{world.review.pk}/findings/?status=open").json()

@@ -377,3 +377,13 @@ def test_a_large_draft_is_edited_one_section_at_a_time(admin_client, staff_curat
     assert first.is_gate is True
     assert draft.items.count() == total
     assert Event.objects.filter(verb="checklist.item_saved").count() == 1
+
+
+def test_an_empty_file_is_refused_with_its_name(admin_client):
+    response = admin_client.post(
+        reverse(IMPORT_URL), {"step": "preview", "file": upload("blank-checklist.md", b"")}
+    )
+    html = response.content.decode()
+    assert "blank-checklist.md" in html
+    assert "empty" in html.lower()
+    assert not TemplateVersion.objects.exists()

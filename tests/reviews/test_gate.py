@@ -207,6 +207,22 @@ def test_override_shows_overridden_and_lets_approval_through(world):
     services.review_approve(actor=world.lead, review=world.review)
 
 
+def test_an_override_shows_even_after_its_rule_has_come_to_hold(world):
+    """DESIGN.md: an override shows as overridden, never as satisfied. A sign-off changes no
+    content, so the override granted for missing sign-offs stays active after one arrives."""
+    answer_all(world)
+    services.override_grant(
+        actor=world.lead, review=world.review, rule="signoffs", justification="In the meeting"
+    )
+    services.signoff_create(actor=world.reviewer, review=world.review)
+    world.review.refresh_from_db()
+    result = evaluate_gate(world.review, world.lead)
+    signoffs = rule(result, "signoffs")
+    assert signoffs.status == "overridden"
+    assert signoffs.override["justification"] == "In the meeting"
+    assert result.ready
+
+
 def test_override_lapses_on_content_change(world):
     services.override_grant(
         actor=world.lead, review=world.review, rule="gate_items", justification="Covered elsewhere"
