@@ -7,23 +7,20 @@
 Steps: (1) drop and recreate the PostgreSQL database ``specgate_bench``, migrate, collectstatic,
 build the dataset and count queries per endpoint with the test Client (``bench/dataset.py``);
 (2) start gunicorn (``config/gunicorn.py``, production settings) on a free loopback port and
-wait for /readyz; (3) drive each endpoint separately with wrk at 1, 10 and 40 concurrent users;
+wait for /readyz; (3) drive each endpoint separately at 1, 10 and 40 interactive users and 10
+closed-loop users;
 (4) write ``bench/results/latest.json`` and ``bench/results/latest.md`` (``subset.json`` and
 ``subset.md`` when ``--only`` or ``--users`` picks a part); gunicorn is always stopped at the end.
 
-The load generator is wrk (C, epoll; Debian package ``wrk``, installed here with apt-get when
-missing and running as root), so that it takes little of the two cores it shares with gunicorn
-and PostgreSQL. Each run is one wrk process with ``bench/wrk.lua``: USERS connections (closed
-loop, no think time) on min(USERS, 2) threads (one thread when USERS is odd, as wrk gives each
-thread USERS // threads connections). A run is preceded by a warm-up run of the same endpoint
-(with max(USERS, 2 x workers) connections, so that every gunicorn worker has served it) and a
-drain, so it starts on a warm, idle server; in a run where one request waits a large part of
-the run (dashboard at 40 users in --quick) the first wave, which queues behind fewer requests
-than later ones, pulls the percentiles down. Runs are bounded in time (wrk's -d, whole seconds)
-and in count: a wrk thread stops after MAX_REQUESTS / threads answers and run.py then
-interrupts wrk, so the duration (and the rate) is that of the requests counted. Percentiles are
-wrk's (microsecond histogram; wrk adds its coordinated-omission correction for requests slower
-than twice the mean interval). Errors are socket errors, timeouts (> 30 s) and non-2xx answers.
+Three kinds of run per endpoint: interactive users (``bench/users.py``: asyncio in this
+process, each user waits a random think time after every answer; latency budgets), a closed
+loop of 10 users in one wrk process (``bench/wrk.lua``; the throughput budget: wrk is C and
+epoll, so it takes little of the two cores it shares with gunicorn and PostgreSQL), and the
+cached reads again with the read cache off. Before the runs of an endpoint a closed-loop
+warm-up makes every worker serve it; after each run ``drain`` waits for an idle server. Runs
+are bounded in time and in count (MAX_REQUESTS answers). Closed-loop percentiles are wrk's
+(microsecond histogram, with its coordinated-omission correction); interactive ones are exact.
+Errors are socket errors, timeouts (> 30 s) and non-2xx answers.
 """
 
 import argparse
@@ -50,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _env import ADMIN_URL, BENCH, DATABASE_URL, DB_NAME, RESULTS, ROOT, STATE, bench_env  # noqa: E402
 from report import write_reports  # noqa: E402
+from users import run_users  # noqa: E402
 
 ENDPOINTS = [
     "floor",
@@ -249,11 +247,12 @@ def wrk_run(
     state: dict,
     think: tuple[int, int] | None = None,
 ) -> dict:
-    """One wrk process: ``users`` connections for ``seconds`` or ``max_requests`` answers;
-    interactive users (a thread each, so the script can time each request) when ``think``
-    gives their wait after each answer in ms, a closed loop otherwise."""
-    closed_threads = 2 if users >= 2 and users % 2 == 0 else 1
-    threads = users if think else closed_threads
+    """One run of ``users`` users for ``seconds`` or ``max_requests`` answers: interactive
+    users (bench/users.py) when ``think`` gives their wait after each answer in ms, otherwise
+    a closed loop in one wrk process."""
+    if think:
+        return interactive_run(endpoint, users, seconds, max_requests, base, state, think)
+    threads = 2 if users >= 2 and users % 2 == 0 else 1
     method, path, credentials = target(endpoint, state)
     env = {**os.environ, "BENCH_AUTHORIZATION": "", "BENCH_COOKIE": "", **credentials}
     if "{item}" in path:
@@ -262,7 +261,7 @@ def wrk_run(
     cmd = [
         wrk, "-t", str(threads), "-c", str(users), "-d", f"{seconds}s",
         "--timeout", f"{WRK_TIMEOUT}s", "-s", str(WRK_SCRIPT), base + "/",
-        "--", method, path, str(threads), str(quota), *(str(ms) for ms in think or (0, 0)),
+        "--", method, path, str(threads), str(quota),
     ]  # fmt: skip
     proc = subprocess.Popen(  # noqa: S603 - our own command
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace"
@@ -302,6 +301,29 @@ def wrk_run(
     result = json.loads(line.removeprefix("BENCH_RESULT "))
     result["threads"] = threads
     result["cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result["others_cpu"] = others_share(ticks, cpu_ticks(), result["duration_us"] / 1e6)
+    return result
+
+
+def interactive_run(
+    endpoint: str,
+    users: int,
+    seconds: int,
+    max_requests: int,
+    base: str,
+    state: dict,
+    think: tuple[int, int],
+) -> dict:
+    method, path, credentials = target(endpoint, state)
+    headers = {
+        "Authorization": credentials.get("BENCH_AUTHORIZATION", ""),
+        "Cookie": credentials.get("BENCH_COOKIE", ""),
+    }
+    items = None
+    if "{item}" in path:
+        items = [(int(i), v) for i, v in (x.split(":") for x in answer_pool(state).split(","))]
+    ticks = cpu_ticks()
+    result = run_users(base, method, path, headers, users, seconds, max_requests, think, items)
     result["others_cpu"] = others_share(ticks, cpu_ticks(), result["duration_us"] / 1e6)
     return result
 

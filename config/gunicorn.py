@@ -9,6 +9,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
+# The master imports the app once (config/wsgi.py also imports every view) and forks warm
+# workers: a worker that replaces another serves at once instead of after ~3 s of imports.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() not in ("0", "false", "no")
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 # Spread over half the limit, so that workers started together are not replaced together (a
 # new worker's first requests are slow while it loads what it caches).
