@@ -107,6 +107,12 @@ def markdown(
             if (share := machine.get("other_processes_cpu_share")) is not None
             else ""
         )
+        + (
+            f"; the host stole {steal:.0%} of it (at most {machine['steal_share_max']:.0%} in a"
+            " run)"
+            if (steal := machine.get("steal_share")) is not None
+            else ""
+        )
         + "); Python "
         f"{machine['python']}, Django {machine['django']}, PostgreSQL {machine['postgres']}, "
         f"gunicorn {machine['gunicorn']} with {machine['gunicorn_workers']} sync workers, "

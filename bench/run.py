@@ -364,6 +364,21 @@ def cpu_ticks() -> dict[int, tuple[int, bool]]:
     return {pid: (ticks, ours(pid, cmd)) for pid, (_, ticks, cmd) in procs.items()}
 
 
+def cpu_totals() -> tuple[int, int]:
+    """(steal, all) ticks of the whole machine so far, from /proc/stat: on a virtual machine the
+    hypervisor's "steal" is time the host gave our virtual CPUs to someone else."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
+def steal_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total > 0 else 0.0
+
+
 def others_share(before: dict, after: dict, seconds: float) -> float:
     """Share of the machine's CPU that other processes took between two cpu_ticks()."""
     ticks = sum(t - before.get(pid, (0, False))[0] for pid, (t, ours) in after.items() if not ours)
@@ -414,7 +429,9 @@ def measure(
     max_requests: int,
     think: tuple[int, int] | None,
 ) -> dict:
+    totals = cpu_totals()
     result = wrk_run(wrk, endpoint, users, seconds, max_requests, base, state, think)
+    stolen = steal_share(totals, cpu_totals())
     elapsed = result["duration_us"] / 1e6
     others = result["others_cpu"]
     drain(base)
@@ -427,6 +444,7 @@ def measure(
         "rps": round(result["requests"] / elapsed, 1) if elapsed else 0.0,
         "errors": errors_of(result),
         "others_cpu": others,  # not written to latest.json's runs; see machine
+        "steal": stolen,
     }
     kinds = ", ".join(
         f"{k} {result[k]}" for k in ("non_2xx", "connect", "read", "write", "timeout") if result[k]
@@ -438,8 +456,8 @@ def measure(
         f"{endpoint:14} {users:>2} users {how:11}: p50 {row['p50_ms']:7.1f} ms"
         f"  p95 {row['p95_ms']:7.1f} ms  p99 {row['p99_ms']:7.1f} ms  {row['rps']:7.1f} rps"
         f"  {result['requests']} requests in {elapsed:.2f} s{bounded}  {row['errors']} errors"
-        f"{note}  (wrk {result['cpu_s'] / elapsed:.0%} of a core; other processes"
-        f" {others:.0%} of the machine)"
+        f"{note}  (load generator {result['cpu_s'] / elapsed:.0%} of a core; other processes"
+        f" {others:.0%} of the machine; stolen by the host {stolen:.0%})"
     )
     return row
 
@@ -612,6 +630,8 @@ def main() -> None:
         info["other_processes_cpu_share"] = round(
             sum(r["others_cpu"] for r in measured_rows) / len(measured_rows), 3
         )
+        info["steal_share"] = round(sum(r["steal"] for r in measured_rows) / len(measured_rows), 3)
+        info["steal_share_max"] = round(max(r["steal"] for r in measured_rows), 3)
     info["mode"] = ("quick" if args.quick else "full") + (" (subset)" if subset else "")
     info["seconds_per_run"] = seconds
     info["think_ms"] = list(think) if think else None
