@@ -1,7 +1,7 @@
 """Specgate benchmark: build a realistic dataset, serve it as in production, load it, report.
 
-    uv run --group bench python bench/run.py            # full: rebuilds the dataset, ~7-8 min
-    uv run --group bench python bench/run.py --quick    # short runs, reuses the dataset, ~3 min
+    uv run --group bench python bench/run.py            # full: rebuilds the dataset, ~8.5 min
+    uv run --group bench python bench/run.py --quick    # short runs, reuses the dataset, ~3.5 min
     uv run --group bench python bench/run.py --quick --only floor,gate --users 10
 
 Steps: (1) drop and recreate the PostgreSQL database ``specgate_bench``, migrate, collectstatic,
