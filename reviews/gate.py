@@ -106,6 +106,13 @@ _MAY_BLOCK = (
 )
 
 
+# An item's text, read only where the answer can block the gate (rule 2); "" elsewhere.
+_BLOCKING_TEXT = Case(
+    When(_MAY_BLOCK, then=F("item__text")), default=Value(""), output_field=TextField()
+)
+_NOTE_EMPTY_FLAG = ExpressionWrapper(_NOTE_EMPTY, output_field=BooleanField())
+# The columns of an ``ItemRow``, read with the two annotations above (the review page reads
+# these first and more after them: ``reviews.views.sections.PAGE_FIELDS``).
 _ROW_FIELDS = (
     "item_id",
     "item__key",
@@ -128,13 +135,9 @@ def item_rows(review: Review, *, candidates_only: bool = False) -> list[tuple]:
     if candidates_only:
         rows = rows.filter(Q(item__is_gate=True) | _MAY_BLOCK).annotate(_text=F("item__text"))
     else:
-        rows = rows.annotate(
-            _text=Case(
-                When(_MAY_BLOCK, then=F("item__text")), default=Value(""), output_field=TextField()
-            )
-        )
+        rows = rows.annotate(_text=_BLOCKING_TEXT)
     rows = (
-        rows.annotate(_note_empty=ExpressionWrapper(_NOTE_EMPTY, output_field=BooleanField()))
+        rows.annotate(_note_empty=_NOTE_EMPTY_FLAG)
         .order_by("item__version_id", "item__position")
         .values_list(*_ROW_FIELDS)
     )

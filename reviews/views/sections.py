@@ -27,12 +27,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import BooleanField, Case, ExpressionWrapper, F, TextField, Value, When
 from django.urls import reverse
 from django.utils import translation
 from django.utils.safestring import SafeString
 
-from reviews.gate import _MAY_BLOCK, _NOTE_EMPTY
+from reviews.gate import _BLOCKING_TEXT, _NOTE_EMPTY_FLAG, _ROW_FIELDS
 from reviews.models import Response, Verdict
 from reviews.views.reads import PreparedQuery
 from reviews.views.rows import (
@@ -63,16 +62,7 @@ except OSError:  # no sources next to the bytecode: bump by hand when the markup
 # The first ten positions are a ``reviews.gate.ItemRow`` (the gate and the progress bars read
 # these rows as they are); ``text`` is only filled in where the row can block the gate.
 PAGE_FIELDS = (
-    "item_id",
-    "item__key",
-    "_text",
-    "verdict",
-    "_note_empty",
-    "item__is_gate",
-    "item__severity",
-    "item__optional",
-    "item__section_id",
-    "item__section__parent_id",
+    *_ROW_FIELDS,
     "needs_recheck",  # 10
     "answered_by_id",
     "version",
@@ -92,13 +82,9 @@ NO_MATCH = '<p class="muted">No items match this filter.</p>'
 
 
 def _page_query(review_id):
-    text = Case(When(_MAY_BLOCK, then=F("item__text")), default=Value(""), output_field=TextField())
     return (
         Response.objects.filter(review_id=review_id)
-        .annotate(
-            _text=text,
-            _note_empty=ExpressionWrapper(_NOTE_EMPTY, output_field=BooleanField()),
-        )
+        .annotate(_text=_BLOCKING_TEXT, _note_empty=_NOTE_EMPTY_FLAG)
         .order_by("item__version_id", "item__position")
         .values_list(*PAGE_FIELDS)
     )
