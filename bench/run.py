@@ -245,13 +245,9 @@ def wrk_run(
     max_requests: int,
     base: str,
     state: dict,
-    think: tuple[int, int] | None = None,
 ) -> dict:
-    """One run of ``users`` users for ``seconds`` or ``max_requests`` answers: interactive
-    users (bench/users.py) when ``think`` gives their wait after each answer in ms, otherwise
-    a closed loop in one wrk process."""
-    if think:
-        return interactive_run(endpoint, users, seconds, max_requests, base, state, think)
+    """One wrk process: ``users`` connections in a closed loop for ``seconds`` or
+    ``max_requests`` answers."""
     threads = 2 if users >= 2 and users % 2 == 0 else 1
     method, path, credentials = target(endpoint, state)
     env = {**os.environ, "BENCH_AUTHORIZATION": "", "BENCH_COOKIE": "", **credentials}
@@ -430,7 +426,10 @@ def measure(
     think: tuple[int, int] | None,
 ) -> dict:
     totals = cpu_totals()
-    result = wrk_run(wrk, endpoint, users, seconds, max_requests, base, state, think)
+    if think:  # interactive users (bench/users.py)
+        result = interactive_run(endpoint, users, seconds, max_requests, base, state, think)
+    else:
+        result = wrk_run(wrk, endpoint, users, seconds, max_requests, base, state)
     stolen = steal_share(totals, cpu_totals())
     elapsed = result["duration_us"] / 1e6
     others = result["others_cpu"]
