@@ -1,14 +1,44 @@
-"""Admin for the reviews domain. Writes go through the services; staff who are not superusers
-see only their projects (the same visible querysets as the browser and the API)."""
+"""Admin for the reviews domain. Writes go through the services.
+
+``is_staff`` only opens the admin. A project's objects exist here only for who may see the
+project (the permission module's rule, as in the browser and the API): for anyone else they
+answer 404, whatever Django permissions or flags (staff, curator) they carry. Which models a
+staff user sees at all is Django's model permissions: a curator's group holds the checklist
+models' only, so a curator sees the checklist models only; site administrators see everything.
+"""
 
 from django.contrib import admin, messages
+from django.http import Http404
 
 from config.errors import DomainError
 from reviews import permissions, services
 from reviews.models import Finding, Membership, Override, Project, Review, SignOff, Spec
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ProjectScopedAdmin(admin.ModelAdmin):
+    """The rows of projects the user sees (``project_path`` leads from the model to its
+    project); any other object is not found (404), before any permission is asked."""
+
+    project_path = "project"
+
+    def get_queryset(self, request):
+        return permissions.in_visible_projects(
+            super().get_queryset(request), request.user, self.project_path
+        )
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(f"No such {self.opts.verbose_name}.")
+        return obj
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Project:
+            kwargs["queryset"] = permissions.projects_visible_to(request.user).order_by("name")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ReadOnlyAdmin(ProjectScopedAdmin):
     """Reviews, answers and sign-offs change only through the app's pages and API."""
 
     def has_add_permission(self, request, obj=None):
@@ -38,13 +68,14 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(ProjectScopedAdmin):
     list_display = ["slug", "name", "required_signoffs", "important_findings_block", "created_at"]
     search_fields = ["slug", "name"]
     inlines = [MembershipInline]
+    project_path = "pk"
 
-    def get_queryset(self, request):
-        return permissions.projects_visible_to(request.user)
+    def has_add_permission(self, request):
+        return permissions.can_create_project(request.user)
 
     def get_readonly_fields(self, request, obj=None):
         return ["slug", "created_at"] if obj else ["created_at"]
@@ -72,7 +103,7 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ProjectScopedAdmin):
     list_display = ["project", "user", "role", "can_override"]
     list_filter = ["role", "project"]
     search_fields = ["user__email", "project__slug"]
@@ -80,10 +111,7 @@ class MembershipAdmin(admin.ModelAdmin):
     fields = ["project", "user", "role", "can_override"]
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("project", "user")
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(project__in=permissions.projects_visible_to(request.user))
+        return super().get_queryset(request).select_related("project", "user")
 
     def save_model(self, request, obj, form, change):
         try:
@@ -115,7 +143,7 @@ class SpecAdmin(ReadOnlyAdmin):
     search_fields = ["title", "project__slug", "author__email"]
 
     def get_queryset(self, request):
-        return permissions.specs_visible_to(request.user).select_related("project", "author")
+        return super().get_queryset(request).select_related("project", "author")
 
 
 @admin.register(Review)
@@ -124,8 +152,10 @@ class ReviewAdmin(ReadOnlyAdmin):
     list_filter = ["state"]
     search_fields = ["spec__title"]
 
+    project_path = "spec__project"
+
     def get_queryset(self, request):
-        return permissions.reviews_visible_to(request.user).select_related("spec", "created_by")
+        return super().get_queryset(request).select_related("spec", "created_by")
 
 
 @admin.register(Finding)
@@ -133,8 +163,10 @@ class FindingAdmin(ReadOnlyAdmin):
     list_display = ["title", "review", "severity", "status", "raised_by"]
     list_filter = ["severity", "status"]
 
+    project_path = "review__spec__project"
+
     def get_queryset(self, request):
-        return permissions.findings_visible_to(request.user).select_related("review", "raised_by")
+        return super().get_queryset(request).select_related("review", "raised_by")
 
 
 @admin.register(SignOff)
@@ -142,17 +174,17 @@ class SignOffAdmin(ReadOnlyAdmin):
     list_display = ["review", "user", "role", "decision", "stale", "created_at"]
     list_filter = ["role", "decision", "stale"]
 
+    project_path = "review__spec__project"
+
     def get_queryset(self, request):
-        return SignOff.objects.filter(
-            review__in=permissions.reviews_visible_to(request.user)
-        ).select_related("review", "user")
+        return super().get_queryset(request).select_related("review", "user")
 
 
 @admin.register(Override)
 class OverrideAdmin(ReadOnlyAdmin):
     list_display = ["review", "rule", "granted_by", "expires_at", "created_at"]
 
+    project_path = "review__spec__project"
+
     def get_queryset(self, request):
-        return Override.objects.filter(
-            review__in=permissions.reviews_visible_to(request.user)
-        ).select_related("review", "granted_by")
+        return super().get_queryset(request).select_related("review", "granted_by")

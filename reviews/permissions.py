@@ -3,6 +3,11 @@
 Two faces: predicates (``can_answer(user, review)``) and visible querysets
 (``reviews_visible_to(user)``). The browser, the admin and the API call the same ones.
 Not a member → the object is not found (404); a member without the right → forbidden (403).
+
+Site-wide, only the site administrator (``is_superuser``) has power over projects: they create
+projects and may staff and see any of them. ``is_staff`` only opens the Django admin, and a
+curator (``accounts.permissions.is_curator``) manages checklist templates and nothing else:
+neither flag is asked anywhere in this module.
 """
 
 from django.db.models import QuerySet
@@ -91,6 +96,17 @@ def findings_visible_to(user) -> QuerySet[Finding]:
     return Finding.objects.filter(review__spec__project__memberships__user=user)
 
 
+def in_visible_projects(queryset: QuerySet, user, project_path: str) -> QuerySet:
+    """The rows of ``queryset`` whose project (reached by ``project_path``, e.g.
+    ``"review__spec__project"``) ``user`` may see: for the admin's lists of any project data."""
+    if not _active(user):
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    visible = Membership.objects.filter(user=user).values("project_id")
+    return queryset.filter(**{f"{project_path}__in": visible})
+
+
 # --- predicates ----------------------------------------------------------------------------
 
 
@@ -107,13 +123,13 @@ def can_view_project(user, project: Project) -> bool:
 
 
 def can_create_project(user) -> bool:
-    return _active(user) and (user.is_staff or user.is_superuser)
+    """Site administrators create projects (not staff, not curators)."""
+    return _active(user) and user.is_superuser
 
 
 def can_manage_members(user, project: Project) -> bool:
-    """Leads manage their project's members; staff manage any project's (they create projects
-    without being members of them)."""
-    return _active(user) and (user.is_staff or _has_role(user, project.pk, Role.LEAD))
+    """A project's leads manage its members; site administrators staff any project."""
+    return _has_role(user, project.pk, Role.LEAD)
 
 
 def can_change_project_settings(user, project: Project) -> bool:

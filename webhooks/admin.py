@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from reviews.admin import ProjectScopedAdmin
 from webhooks.models import Delivery, Webhook
 
 
 @admin.register(Webhook)
-class WebhookAdmin(admin.ModelAdmin):
+class WebhookAdmin(ProjectScopedAdmin):  # a project's: 404 for whoever is not in it
     list_display = ["url", "project", "active", "failure_count", "created_at"]
     list_filter = ["active"]
     search_fields = ["url", "project__slug"]
@@ -19,7 +20,8 @@ class WebhookAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ProjectScopedAdmin):
+    project_path = "webhook__project"
     list_display = ["event_type", "webhook", "attempt", "status", "status_code", "created_at"]
     list_filter = ["status", "event_type"]
 

@@ -40,7 +40,7 @@ def _clean(instance) -> None:
 @transaction.atomic
 def project_create(*, actor, slug: str, name: str, description: str = "") -> Project:
     if not can_create_project(actor):
-        raise Forbidden("Only staff can create projects.")
+        raise Forbidden("Only site administrators create projects.")
     project = Project(slug=(slug or "").strip(), name=(name or "").strip(), description=description)
     _clean(project)
     project.save()
@@ -65,13 +65,13 @@ def _lead_count(project: Project) -> int:
 
 
 def _require_member_manager(actor, project: Project) -> None:
-    if can_manage_members(actor, project):
-        return  # staff may manage a project they are not a member of (no visibility check)
+    """404 unless the actor sees the project (a site administrator sees every one), 403 for a
+    member who is not a lead."""
     require(
-        False,
+        can_manage_members(actor, project),
         actor,
         project.pk,
-        "Only the project's leads manage its members.",
+        "Only the project's leads (and site administrators) manage its members.",
         "project",
     )
 

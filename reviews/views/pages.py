@@ -122,8 +122,9 @@ def project_members(request, slug: str):
         raise Forbidden("Only the project's leads manage its members.")
 
     def back():
-        if not perms.can_view_project(request.user, project):  # staff, not a member: the admin
-            return redirect("admin:reviews_project_change", project.pk)
+        perms.forget_roles(request.user)
+        if not perms.can_view_project(request.user, project):  # a lead who left the project
+            return redirect("reviews:projects")
         return redirect(reverse("reviews:project", args=[project.slug]) + "#members")
 
     remove = request.POST.get("remove") == "1"

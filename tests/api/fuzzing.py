@@ -16,9 +16,9 @@ CONFIG_FILE = Path(__file__).resolve().parents[2] / "schemathesis.toml"
 # Cases (the coverage phase's among them) get their credentials when they are generated, which
 # can be before any fixture runs, so each token is a constant that a fixture makes valid.
 FUZZ_TOKEN = "sg_schemathesis-fuzz-token-0123456789abcdefghijk"  # a project lead's
-CURATOR_FUZZ_TOKEN = "sg_schemathesis-curator-token-0123456789abcdefg"  # a staff curator's
+CURATOR_FUZZ_TOKEN = "sg_schemathesis-curator-token-0123456789abcdefg"  # a site admin curator's
 
-# The operations only curators (checklists) and staff (projects) may call: with the lead's
+# The operations only curators (checklists) and site administrators (projects) may call: with the lead's
 # token they answer 403 before reading the body, so their bodies are fuzzed with a curator's.
 CURATOR_OPERATIONS = (
     "POST /api/v1/checklists/import/",

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def people(db):
     return {
-        "staff": UserFactory(is_staff=True, email="staff@example.com"),
+        "admin": UserFactory(is_staff=True, is_superuser=True, email="admin@example.com"),
         "curator": UserFactory(curator=True, email="cur@example.com"),
         "lead": UserFactory(email="lead@example.com"),
         "author": UserFactory(email="author@example.com"),
@@ -22,7 +22,7 @@ def people(db):
 
 
 def test_a_whole_review_over_the_api(people, as_user, django_capture_on_commit_callbacks):
-    staff, curator = as_user(people["staff"]), as_user(people["curator"])
+    admin, curator = as_user(people["admin"]), as_user(people["curator"])
     lead, author, reviewer = (as_user(people[n]) for n in ("lead", "author", "reviewer"))
 
     # import a checklist (multipart file) and publish it at once
@@ -56,10 +56,10 @@ def test_a_whole_review_over_the_api(people, as_user, django_capture_on_commit_c
     assert (listed["id"], listed["number"], listed["status"]) == (version_id, 1, "published")
 
     # project and members
-    r = staff.post("/api/v1/projects/", {"slug": "payments", "name": "Payments"})
+    r = admin.post("/api/v1/projects/", {"slug": "payments", "name": "Payments"})
     assert r.status_code == 201, r.content
     assert r.json()["slug"] == "payments" and r.json()["name"] == "Payments"
-    r = staff.post(
+    r = admin.post(
         "/api/v1/projects/payments/members/", {"user": "lead@example.com", "role": "lead"}
     )
     assert r.status_code == 201, r.content

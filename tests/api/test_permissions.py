@@ -1,5 +1,5 @@
 """Role × operation over the API: every write operation of the OpenAPI schema (and the reads
-that are not plain lists) × the eight roles × an object in the user's project and one out of it.
+that are not plain lists) × the ten roles (the staff and staff-curator non-members among them) × an object in the user's project and one out of it.
 
 Expected outcomes come from ``RULES`` in tests/security/test_access_matrix.py (DESIGN.md's role
 rules, written once): anonymous → 401; out of reach → 404 (a create that names an out-of-reach

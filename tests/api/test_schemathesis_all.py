@@ -1,5 +1,5 @@
 """Every operation of the live schema, every schemathesis check, a few examples each; then the
-curators' and staff's operations again with a staff curator's token, so that their bodies are
+curators' and site administrators' operations again with a site administrator's token, so that their bodies are
 fuzzed too (the lead's token gets 403 before the body is read).
 
 Nothing is excluded: `positive_data_acceptance` and `negative_data_rejection` hold because the
@@ -30,11 +30,12 @@ def test_every_operation_with_every_check(case, fuzz_token):
 
 @pytest.fixture
 def curator_fuzz_token(db, keep_the_test_connection, monkeypatch):
-    """``CURATOR_FUZZ_TOKEN`` becomes a staff curator's read-write token (curators import and
-    publish checklists, staff create projects), and there is a draft to publish. The import
+    """``CURATOR_FUZZ_TOKEN`` becomes a curator and site administrator's read-write token
+    (curators import and publish checklists, site administrators create projects: ``is_staff``
+    gives no power over projects), and there is a draft to publish. The import
     budget (30 a minute) would answer 429 to most examples: it is lifted here."""
     monkeypatch.setattr(ImportThrottle, "rate", "100000/min", raising=False)
-    curator = UserFactory(is_staff=True, curator=True)
+    curator = UserFactory(is_staff=True, is_superuser=True, curator=True)
     issued = token_create(actor=curator, name="fuzz curator")
     ApiToken.objects.filter(pk=issued.token.pk).update(
         key_hash=hash_token(CURATOR_FUZZ_TOKEN), prefix=CURATOR_FUZZ_TOKEN[:10]

@@ -13,16 +13,21 @@ from tests.reviews.factories import make_world
 pytestmark = pytest.mark.django_db
 
 
-def test_only_staff_create_projects():
-    staff = UserFactory(is_staff=True)
-    project = services.project_create(actor=staff, slug="payments", name="Payments")
+@pytest.mark.parametrize(
+    "flags",
+    [{}, {"is_staff": True}, {"curator": True}, {"is_staff": True, "curator": True}],
+    ids=["user", "staff", "curator", "staff curator"],
+)
+def test_only_site_administrators_create_projects(flags):
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    project = services.project_create(actor=admin, slug="payments", name="Payments")
     assert Event.objects.get(verb="project.created").project_id == project.pk
     with pytest.raises(Forbidden):
-        services.project_create(actor=UserFactory(), slug="other", name="Other")
+        services.project_create(actor=UserFactory(**flags), slug="other", name="Other")
     with pytest.raises(InvalidInput):
-        services.project_create(actor=staff, slug="payments", name="Duplicate")
+        services.project_create(actor=admin, slug="payments", name="Duplicate")
     with pytest.raises(InvalidInput):
-        services.project_create(actor=staff, slug="has spaces", name="Bad slug")
+        services.project_create(actor=admin, slug="has spaces", name="Bad slug")
 
 
 def test_leads_manage_members_and_events_record_it():
@@ -53,6 +58,32 @@ def test_non_leads_cannot_manage_members(who, error):
             actor=getattr(world, who), project=world.project, email=world.viewer.email, role="lead"
         )
     assert Membership.objects.get(user=world.viewer).role == "viewer"
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [{"is_staff": True}, {"curator": True}, {"is_staff": True, "curator": True}],
+    ids=["staff", "curator", "staff curator"],
+)
+def test_staff_and_curators_do_not_manage_members_of_a_project_they_are_not_in(flags):
+    """Issue 13: the project is not found for them (404), whatever flags they carry."""
+    world = make_world()
+    user = UserFactory(**flags)
+    with pytest.raises(NotFound):
+        services.membership_set(actor=user, project=world.project, email=user.email, role="lead")
+    with pytest.raises(NotFound):
+        services.membership_remove(actor=user, project=world.project, email=world.viewer.email)
+    assert not Membership.objects.filter(user=user).exists()
+    assert Membership.objects.filter(user=world.viewer).exists()
+
+
+def test_site_administrators_staff_any_project():
+    world = make_world()
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    services.membership_set(
+        actor=admin, project=world.project, email=world.outsider.email, role="lead"
+    )
+    assert permissions.role_in(world.outsider, world.project.pk) == "lead"
 
 
 def test_last_lead_cannot_leave():

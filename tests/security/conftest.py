@@ -22,8 +22,21 @@ from tests.reviews.factories import make_version, make_world
 from webhooks.services import webhook_create
 
 CANARY = "Leak canary"
-ROLES = ["anonymous", "outsider", "viewer", "author", "reviewer", "lead", "curator", "superuser"]
+ROLES = [
+    "anonymous",
+    "outsider",
+    "viewer",
+    "author",
+    "reviewer",
+    "lead",
+    "curator",
+    "staff",  # ``is_staff`` only: opens the admin, no power over any project
+    "staff curator",  # a curator as deployed: in the group and ``is_staff`` to reach the admin
+    "superuser",
+]
 MEMBER_ROLES = {"viewer", "author", "reviewer", "lead"}
+# Who the admin lets in (``is_staff``); of them only the superuser sees projects there.
+ADMIN_ROLES = {"staff", "staff curator", "superuser"}
 
 
 @contextmanager
@@ -127,6 +140,8 @@ def build_data() -> Data:
         "reviewer": a.reviewer,
         "lead": a.lead,
         "curator": UserFactory(curator=True),
+        "staff": UserFactory(is_staff=True),
+        "staff curator": UserFactory(is_staff=True, curator=True),
         "superuser": UserFactory(is_staff=True, is_superuser=True),
     }
     data = Data(a=a, b=b, users=users)

@@ -1,12 +1,14 @@
 """Who may see and change what: every browser page and API read, then every browser write (each
-POST endpoint of the URLconfs, the admin's checklist pages among them), × the eight roles × an
+POST endpoint of the URLconfs, the admin's checklist pages among them), × the ten roles (the staff and staff-curator non-members among them) × an
 object in the user's project and one out of it; then fields nobody may set.
 
 The expected outcome of every write cell comes from ``RULES`` below, DESIGN.md's role rules
 written down once (tests/api/test_permissions.py reads the same table for the API):
-anonymous → the sign-in page (browser) or 401 (API); not a member of the object's project, or a
-curator, → 404, never 403; a member without the right → 403; a member with it, or a superuser
-anywhere, → success. A refused write changes nothing: no audit event, no row.
+anonymous → the sign-in page (browser) or 401 (API); not a member of the object's project — a
+curator, a staff user, a staff curator included — → 404, never 403; a member without the right →
+403; a member with it, or a superuser anywhere, → success. A refused write changes nothing: no
+audit event, no row. The admin (for ``is_staff`` users) follows the same rules: a project's
+objects are 404 there for whoever is not a member, and a curator sees the checklist models only.
 """
 
 import pytest
@@ -34,7 +36,14 @@ from reviews.models import (
 from reviews.services._common import content_digest
 from tests.accounts.factories import UserFactory
 from tests.reviews.factories import make_version
-from tests.security.conftest import CANARY, MEMBER_ROLES, ROLES, build_data, rolled_back
+from tests.security.conftest import (
+    ADMIN_ROLES,
+    CANARY,
+    MEMBER_ROLES,
+    ROLES,
+    build_data,
+    rolled_back,
+)
 from webhooks.models import Delivery, Webhook
 
 pytestmark = pytest.mark.django_db
@@ -43,15 +52,16 @@ SIGNED_IN = frozenset(ROLES) - {"anonymous"}
 
 # --- the rules ------------------------------------------------------------------------------
 # DESIGN.md "Roles and permissions" (and the API contract's role notes), once. A project role
-# holds only in its own project; a superuser may do everything everywhere; a curator holds no
-# project role (curators manage templates). "(silent)": DESIGN.md does not say; the rule is what
+# holds only in its own project; a superuser (site administrator) may do everything everywhere;
+# a curator holds no project role (curators manage templates and nothing else), and ``is_staff``
+# only opens the admin: neither gives any power over a project. "(silent)": DESIGN.md does not say; the rule is what
 # such users would expect, and the code agrees.
 RULES = {
     "read": MEMBER_ROLES,  # "Viewers read" (and every role above them)
     # projects
-    "create project": {"superuser"},  # API contract: "(staff)"; no role here is staff but root
+    "create project": {"superuser"},  # API contract: "(site administrator)"; not staff
     "change settings": {"lead"},  # "changed only by project leads"
-    "manage members": {"lead"},  # "(lead, staff)"
+    "manage members": {"lead"},  # "(lead, site administrator)"; not staff, not curators
     "manage webhooks": {"lead"},  # (silent) project configuration, like the settings
     # specs and reviews
     "create spec": {"author", "lead"},  # "Authors create specs … Leads do all that"
@@ -73,7 +83,7 @@ RULES = {
     "override": {"lead"},  # a lead with the override permission (the fixture's lead has it)
     "reopen": {"lead"},
     # site-wide
-    "manage checklists": {"curator", "superuser"},  # "Curators manage templates"
+    "manage checklists": {"curator", "staff curator", "superuser"},  # "Curators manage templates"
     "own tokens": SIGNED_IN,  # personal: everyone their own; (silent) a superuser anyone's
 }
 SITE_RULES = {"create project", "manage checklists", "own tokens"}
@@ -193,7 +203,11 @@ def _admin_import_payload():
 #   "project": members of the object's project read it.
 #   "project-lead": only the project's leads (other members 403).
 #   "checklist": published versions for everyone signed in; drafts for curators only.
-#   "staff": the admin; everyone else is sent to the admin's sign-in page.
+#   "admin…": the admin, which lets ``is_staff`` users in (everyone else is sent to its sign-in
+#   page) and then: "admin" any of them; "admin-checklists" curators; "admin-list" (a list of
+#   project data or site-wide records) only those with the model's permission (none here but
+#   the superuser: 403); "admin-object" (an object of project B, none of them a member) 404 for
+#   all but the superuser.
 
 XHR = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}
 
@@ -234,19 +248,47 @@ READS = {
     ),
     "api schema": ("page", "public", lambda d, o: "/api/schema/"),
     "api docs": ("page", "public", lambda d, o: "/api/docs/"),
-    "admin index": ("page", "staff", lambda d, o: "/admin/"),
-    "admin reviews": ("page", "staff", lambda d, o: "/admin/reviews/review/"),
-    "admin review": (
+    "admin index": ("page", "admin", lambda d, o: "/admin/"),
+    "admin reviews": ("page", "admin-list", lambda d, o: "/admin/reviews/review/"),
+    "admin projects": ("page", "admin-list", lambda d, o: "/admin/reviews/project/"),
+    "admin memberships": ("page", "admin-list", lambda d, o: "/admin/reviews/membership/"),
+    "admin webhooks": ("page", "admin-list", lambda d, o: "/admin/webhooks/webhook/"),
+    "admin events": ("page", "admin-list", lambda d, o: "/admin/audit/event/"),
+    "admin tokens": ("page", "admin-list", lambda d, o: "/admin/accounts/apitoken/"),
+    "admin users": ("page", "admin-list", lambda d, o: "/admin/accounts/user/"),
+    **{
+        f"admin {name} of B": ("page", "admin-object", path)
+        for name, path in {
+            "project": lambda d, o: f"/admin/reviews/project/{d.b.project.pk}/change/",
+            "spec": lambda d, o: f"/admin/reviews/spec/{d.b.spec.pk}/change/",
+            "review": lambda d, o: f"/admin/reviews/review/{d.b.review.pk}/change/",
+            "review history": lambda d, o: f"/admin/reviews/review/{d.b.review.pk}/history/",
+            "finding": lambda d, o: f"/admin/reviews/finding/{d.b.finding.pk}/change/",
+            "sign-off": lambda d, o: (
+                f"/admin/reviews/signoff/{d.b.review.signoffs.first().pk}/change/"
+            ),
+            "membership": lambda d, o: (
+                f"/admin/reviews/membership/{d.b.project.memberships.first().pk}/change/"
+            ),
+            "membership delete": lambda d, o: (
+                f"/admin/reviews/membership/{d.b.project.memberships.first().pk}/delete/"
+            ),
+            "webhook": lambda d, o: f"/admin/webhooks/webhook/{d.b.hook.pk}/change/",
+            "delivery": lambda d, o: f"/admin/webhooks/delivery/{d.b.delivery.pk}/change/",
+            "event": lambda d, o: (
+                f"/admin/audit/event/{Event.objects.filter(project_id=d.b.project.pk).first().pk}"
+                "/change/"
+            ),
+        }.items()
+    },
+    "admin import": (
         "page",
-        "staff",
-        lambda d, o: f"/admin/reviews/review/{d.b.review.pk}/change/",
+        "admin-checklists",
+        lambda d, o: "/admin/checklists/checklisttemplate/import/",
     ),
-    "admin events": ("page", "staff", lambda d, o: "/admin/audit/event/"),
-    "admin tokens": ("page", "staff", lambda d, o: "/admin/accounts/apitoken/"),
-    "admin import": ("page", "staff", lambda d, o: "/admin/checklists/checklisttemplate/import/"),
     "admin version": (
         "page",
-        "staff",
+        "admin-checklists",
         lambda d, o: f"/admin/checklists/templateversion/{d.draft.pk}/change/",
     ),
     # API
@@ -302,17 +344,26 @@ READS = {
 
 
 def _scopes(access: str) -> list[str]:
-    return ["-"] if access in ("public", "signed-in", "staff") else ["in", "out"]
+    return (
+        ["-"] if access in ("public", "signed-in") or access.startswith("admin") else ["in", "out"]
+    )
+
+
+def admin_status(access: str, role: str) -> int:
+    """The status an ``is_staff`` ``role`` gets on an admin page."""
+    if access == "admin" or role == "superuser":
+        return 200
+    if access == "admin-checklists":
+        return 200 if role in RULES["manage checklists"] else 403
+    return {"admin-list": 403, "admin-object": 404}[access]
 
 
 def expected_status(access: str, role: str, scope: str) -> int:
     """The status a signed-in ``role`` gets; 404 whenever the object is out of its reach."""
     if access in ("public", "signed-in") or role == "superuser":
         return 200
-    if access == "staff":
-        return 302  # to the admin's sign-in page: no role but the superuser is staff
     if access == "checklist":
-        return 200 if scope == "in" or role == "curator" else 404
+        return 200 if scope == "in" or role in RULES["manage checklists"] else 404
     if role not in MEMBER_ROLES or scope == "out":
         return 404
     if access == "project-lead" and role != "lead":
@@ -334,9 +385,15 @@ def check_cell(data, name: str, role: str, scope: str) -> str | None:
     response = client.get(url, **(extra[0] if extra else {}))
     status, location = response.status_code, response.get("Location", "")
     body = response.content.decode(errors="replace")
-    if access == "staff" and role != "superuser":
-        if status != 302 or not location.startswith("/admin/login/?next="):
-            return f"{url}: {status} {location}, expected the admin's sign-in page"
+    if access.startswith("admin"):
+        if role not in ADMIN_ROLES:
+            if status != 302 or not location.startswith("/admin/login/?next="):
+                return f"{url}: {status} {location}, expected the admin's sign-in page"
+            return None
+        if status != admin_status(access, role):
+            return f"{url}: {status}, expected {admin_status(access, role)}"
+        if role != "superuser" and CANARY in body:
+            return f"{url}: shows another project's data"
         return None
     if role == "anonymous" and access != "public":
         if kind == "page" and (status != 302 or not location.startswith("/accounts/login/?next=")):
@@ -665,8 +722,8 @@ def test_browser_write_matrix(data, django_assert_max_num_queries, name, role, s
     response = data.browser(role).post(path(data, obj), body(data, obj))
     status, location = response.status_code, response.get("Location", "")
     expected = outcome(rule, role, scope)
-    if name in ADMIN_WRITES and role != "superuser":
-        # The admin admits staff only (the curator here is not staff; see test_admin_*).
+    if name in ADMIN_WRITES and role not in ADMIN_ROLES:
+        # The admin admits ``is_staff`` users only (the plain curator uses the API).
         assert status == 302 and location.startswith("/admin/login/?next="), (status, location)
     elif expected == "login":
         assert status == 302 and location.startswith("/accounts/login/?next="), (status, location)
@@ -726,40 +783,30 @@ def test_a_lead_without_the_override_permission_cannot_override(data):
     assert snapshot() == before
 
 
-@pytest.mark.parametrize(
-    "face",
-    [
-        "browser",
-        "api",
-    ],
-)
-def test_staff_manage_the_members_of_any_project(data, face):
-    """DESIGN.md: 'POST /api/v1/projects/{slug}/members/ (lead, staff)', and the same rules in
-    the browser, the admin and the API."""
-    from rest_framework.test import APIClient
-
-    staff = UserFactory(is_staff=True)
-    world = data.a
+@pytest.mark.parametrize("face", ["browser", "api"])
+@pytest.mark.parametrize("who", ["staff", "staff curator"])
+def test_staff_and_curators_cannot_make_themselves_lead_of_a_project(data, face, who):
+    """Issue 13: a curator (``is_staff`` to reach the admin) listed the members of a project they
+    were not in and made themself its lead. Not a member → 404, in the browser and the API."""
+    world, user = data.a, data.users[who]
+    before = snapshot()
     if face == "api":
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_create(actor=staff, name='s').raw}")
+        client = data.api(who)
+        listing = client.get(f"/api/v1/projects/{world.project.slug}/members/")
         response = client.post(
             f"/api/v1/projects/{world.project.slug}/members/",
-            {"user": world.outsider.email, "role": "viewer"},
+            {"user": user.email, "role": "lead"},
             format="json",
         )
-        assert response.status_code == 201, response.content
     else:
-        from django.test import Client
-
-        client = Client()
-        client.force_login(staff)
+        client = data.browser(who)
+        listing = client.get(f"/projects/{world.project.slug}/")
         response = client.post(
-            f"/projects/{world.project.slug}/members/",
-            {"email": world.outsider.email, "role": "viewer"},
+            f"/projects/{world.project.slug}/members/", {"email": user.email, "role": "lead"}
         )
-        assert response.status_code == 302, response.status_code
-    assert Membership.objects.filter(project=world.project, user=world.outsider).exists()
+    assert (listing.status_code, response.status_code) == (404, 404)
+    assert not Membership.objects.filter(project=world.project, user=user).exists()
+    assert snapshot() == before
 
 
 # --- fields nobody sets ---------------------------------------------------------------------

@@ -17,7 +17,7 @@ from reviews.api.serializers import (
     ProjectSettingsSerializer,
 )
 from reviews.filtersets import ProjectFilterSet
-from reviews.models import Membership, Project
+from reviews.models import Membership
 from reviews.permissions import projects_visible_to
 from reviews.services import (
     membership_remove,
@@ -118,7 +118,6 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def get_object(self):
-        projects = self.get_queryset()
-        if self.action in ("members", "remove_member") and self.request.user.is_staff:
-            projects = Project.objects.all()  # staff manage members of any project
-        return get_object_or_404(projects, slug=self.kwargs["slug"])
+        # The visible projects only, for every action: not a member → 404 (a site
+        # administrator sees every project; ``is_staff`` and curators see none they are not in).
+        return get_object_or_404(self.get_queryset(), slug=self.kwargs["slug"])
