@@ -6,6 +6,13 @@ only when a rule needs them, the active overrides); the same inputs
 always give the same answer. Callers that already hold the answers, findings or sign-offs (the
 review page) pass them in, so the page does not read them twice. ``reviews.services`` calls it inside the approval
 transaction, with the review row locked.
+
+Four eyes: the sign-offs that count toward the quorum (rule 4) come from people other than
+the approving lead and the spec's authors (:func:`spec_authors`, the one definition, also in
+queryset form for lists: :func:`reviews_authored_by`, :func:`approvable_by`). The rule names
+the sign-offs it does not count and why. Evaluated for a user who may approve, the gate is that
+user approving; for anyone else, no approver is assumed (rule 5 is not applicable and only the
+authors' sign-offs are set aside).
 """
 
 import math
@@ -14,7 +21,19 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, TextField, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from checklists.models import Severity
@@ -31,7 +50,7 @@ from reviews.models import (
     SpecRevision,
     Verdict,
 )
-from reviews.permissions import can_approve
+from reviews.permissions import can_approve, reviews_led_by
 
 SATISFIED = "satisfied"
 UNSATISFIED = "unsatisfied"
@@ -144,12 +163,42 @@ def item_rows(review: Review, *, candidates_only: bool = False) -> list[tuple]:
     return list(rows)
 
 
+# --- the spec's authors, and who may approve ----------------------------------------------
+
+
+def revision_posters(spec_id) -> QuerySet:
+    """Rows ``(user id,)`` of everyone who posted a revision of the spec."""
+    return SpecRevision.objects.filter(spec_id=spec_id).order_by().values_list("posted_by_id")
+
+
+def authors_from(author_id: int, poster_rows) -> set[int]:
+    """The spec's authors: its author and the posters (rows of :func:`revision_posters`)."""
+    return {author_id, *(pk for (pk,) in poster_rows)}
+
+
 def spec_authors(review: Review) -> set[int]:
-    """The spec's author and everyone who posted one of its revisions."""
-    posters = SpecRevision.objects.filter(spec_id=review.spec_id).values_list(
-        "posted_by_id", flat=True
-    )
-    return {review.spec.author_id, *posters}
+    """The spec's authors: its author and everyone who posted one of its revisions. They never
+    approve it (rule 5), sign it off, or count toward its quorum (rule 4)."""
+    return authors_from(review.spec.author_id, revision_posters(review.spec_id))
+
+
+def reviews_authored_by(user) -> Q:
+    """:func:`spec_authors` as a condition on reviews: ``user`` is one of the spec's authors."""
+    posted = revision_posters(OuterRef("spec_id")).filter(posted_by_id=user.pk)
+    return Q(spec__author_id=user.pk) | Q(Exists(posted))
+
+
+def approvable_by(user, reviews: QuerySet[Review]) -> QuerySet[Review]:
+    """The reviews of ``reviews`` that ``user`` may approve as far as who they are goes: a
+    lead of the project (``permissions.can_approve``) who is not one of the spec's authors
+    (rule 5). The state and the other rules are the caller's (lists) or the gate's."""
+    return reviews_led_by(user, reviews).exclude(reviews_authored_by(user))
+
+
+def approver_of(review: Review, user):
+    """``user`` as the would-be approver the gate evaluates, or None when they may not
+    approve at all (then no approver is assumed)."""
+    return user if user is not None and can_approve(user, review) else None
 
 
 class SignOffRow(NamedTuple):
@@ -290,36 +339,71 @@ def _findings(review: Review, data: GateData) -> RuleResult:
     )
 
 
-def _signoffs(review: Review, data: GateData) -> RuleResult:
-    required = review.spec.project.required_signoffs
+# Why a current reviewer sign-off does not count toward the quorum (four eyes).
+SPEC_AUTHOR = "spec author"
+APPROVING_LEAD = "approving lead"
+
+
+def _counted_signoffs(data: GateData, approver) -> tuple[list[str], list[dict]]:
+    """(e-mails whose sign-offs count, [{"user", "reason"}] of those that do not), each person
+    once, in the order they signed off."""
     candidates = [
         s
         for s in data.signoffs
         if s.role == SignOffRole.REVIEWER and s.decision == Decision.APPROVE and not s.stale
     ]
     authors = data.authors() if candidates else set()
-    current = list(dict.fromkeys(s.email for s in candidates if s.user_id not in authors))
+    counted, not_counted, seen = [], [], set()
+    for s in candidates:
+        if s.user_id in seen:
+            continue
+        seen.add(s.user_id)
+        if s.user_id in authors:
+            not_counted.append({"user": s.email, "reason": SPEC_AUTHOR})
+        elif approver is not None and s.user_id == approver.pk:
+            not_counted.append({"user": s.email, "reason": APPROVING_LEAD})
+        else:
+            counted.append(s.email)
+    return counted, not_counted
+
+
+def _signoffs(review: Review, approver, data: GateData) -> RuleResult:
+    required = review.spec.project.required_signoffs
+    current, not_counted = _counted_signoffs(data, approver)
     have = len(current)
-    if have >= required:
-        return RuleResult(
-            GateRule.SIGNOFFS,
-            SATISFIED,
-            GateRule.SIGNOFFS.label,
-            f"{have} of {required} required reviewer sign-off(s).",
+    message = f"{have} of {required} required reviewer sign-off(s)"
+    if have < required:
+        message += f"; {required - have} more needed"
+    message += "."
+    if not_counted:
+        names = ", ".join(f"{entry['user']} ({entry['reason']})" for entry in not_counted)
+        message += (
+            f" Not counted: {names}: sign-offs count only from people other than the approving"
+            " lead and the spec's authors."
         )
+    if have >= required:
+        return RuleResult(GateRule.SIGNOFFS, SATISFIED, GateRule.SIGNOFFS.label, message)
     return RuleResult(
         GateRule.SIGNOFFS,
         UNSATISFIED,
         GateRule.SIGNOFFS.label,
-        f"{have} of {required} required reviewer sign-off(s); {required - have} more needed.",
-        [{"type": "signoffs", "have": have, "required": required, "signed": current}],
+        message,
+        [
+            {
+                "type": "signoffs",
+                "have": have,
+                "required": required,
+                "signed": current,
+                "not_counted": not_counted,
+            }
+        ],
         required - have,
     )
 
 
 def _not_author(review: Review, user, data: GateData) -> RuleResult:
     title = GateRule.NOT_AUTHOR.label
-    if user is None or not can_approve(user, review):
+    if user is None:
         return RuleResult(
             GateRule.NOT_AUTHOR, NOT_APPLICABLE, title, "Checked against the lead who approves."
         )
@@ -354,15 +438,17 @@ def active_overrides(review: Review, now=None) -> dict[str, Override]:
 
 
 def evaluate_gate(review: Review, user=None, *, data: GateData | None = None) -> GateResult:
-    """Evaluate every rule for ``user`` as the would-be approver (rule 5). ``data`` (a
+    """Evaluate every rule for ``user`` as the would-be approver (rules 4 and 5) when they may
+    approve; for anyone else with no approver assumed. ``data`` (a
     :class:`GateData` for this review) lets a caller share what it already read."""
     data = data if data is not None else GateData(review)
+    approver = approver_of(review, user)
     rules = [
         _gate_items(data),
         _must_items(data),
         _findings(review, data),
-        _signoffs(review, data),
-        _not_author(review, user, data),
+        _signoffs(review, approver, data),
+        _not_author(review, approver, data),
     ]
     # An active override always shows, as ``overridden`` (never as satisfied), even where the
     # rule has come to hold on its own since it was granted.

@@ -96,6 +96,17 @@ def findings_visible_to(user) -> QuerySet[Finding]:
     return Finding.objects.filter(review__spec__project__memberships__user=user)
 
 
+def reviews_led_by(user, reviews: QuerySet[Review]) -> QuerySet[Review]:
+    """The reviews of ``reviews`` in projects ``user`` leads (any, for a site administrator):
+    :func:`can_lead` as a queryset."""
+    if not _active(user):
+        return reviews.none()
+    if user.is_superuser:
+        return reviews
+    led = Membership.objects.filter(user=user, role=Role.LEAD).values("project_id")
+    return reviews.filter(spec__project_id__in=led)
+
+
 def in_visible_projects(queryset: QuerySet, user, project_path: str) -> QuerySet:
     """The rows of ``queryset`` whose project (reached by ``project_path``, e.g.
     ``"review__spec__project"``) ``user`` may see: for the admin's lists of any project data."""

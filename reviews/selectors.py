@@ -7,6 +7,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 
 from audit.models import Event
 from checklists.models import Section
+from reviews.gate import approvable_by
 from reviews.models import (
     OPEN_STATES,
     Assignment,
@@ -204,20 +205,11 @@ def dashboard(user) -> dict:
         .filter(assigned=True, signed=False)
         .order_by("due_date", "-created_at")[:50]
     )
-    to_approve = (
-        list(
-            visible.filter(
-                state=ReviewState.IN_REVIEW,
-                spec__project__memberships__user=user,
-                spec__project__memberships__role="lead",
-            )
-            .exclude(spec__author=user)
-            .order_by("due_date", "-created_at")[:50]
-        )
-        if not user.is_superuser
-        else list(
-            visible.filter(state=ReviewState.IN_REVIEW).order_by("due_date", "-created_at")[:50]
-        )
+    # Who may approve is the gate's one definition (a lead, not one of the spec's authors).
+    to_approve = list(
+        approvable_by(user, visible.filter(state=ReviewState.IN_REVIEW)).order_by(
+            "due_date", "-created_at"
+        )[:50]
     )
     my_specs = list(
         specs_visible_to(user)

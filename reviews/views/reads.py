@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import Event
 from config.errors import NotFound
-from reviews.gate import GateData
+from reviews.gate import GateData, authors_from, revision_posters
 from reviews.models import (
     Assignment,
     Decision,
@@ -30,7 +30,6 @@ from reviews.models import (
     SignOff,
     SignOffRole,
     Spec,
-    SpecRevision,
 )
 from reviews.permissions import require_visible
 
@@ -342,16 +341,12 @@ def timeline(review) -> list[tuple]:
 
 # --- the gate's other facts -------------------------------------------------------------------
 
-_AUTHORS = PreparedQuery(
-    lambda spec_id: (
-        SpecRevision.objects.filter(spec_id=spec_id).order_by().values_list("posted_by_id")
-    )
-)
+_AUTHORS = PreparedQuery(revision_posters)
 
 
 def spec_authors(review) -> set[int]:
-    """``reviews.gate.spec_authors``: the spec's author and whoever posted a revision."""
-    return {review.spec.author_id, *(pk for (pk,) in _AUTHORS.rows(review.spec_id))}
+    """``reviews.gate.spec_authors`` (the same query, prepared)."""
+    return authors_from(review.spec.author_id, _AUTHORS.rows(review.spec_id))
 
 
 _OVERRIDES = PreparedQuery(

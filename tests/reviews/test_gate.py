@@ -299,3 +299,112 @@ def test_two_templates_in_one_review():
     assert review.responses.count() == 5
     gate_rule = rule(evaluate_gate(review), "gate_items")
     assert gate_rule.blocking_count == 2
+
+
+# --- four eyes -----------------------------------------------------------------------------
+
+
+def _signoffs_rule(result):
+    return rule(result, "signoffs")
+
+
+def test_a_leads_own_signoff_never_lets_the_same_lead_approve_alone(world):
+    """Issue 13: a lead signed off as reviewer, then approved alone (one sign-off required)."""
+    answer_all(world)
+    services.signoff_create(actor=world.lead, review=world.review)
+    result = evaluate_gate(world.review, world.lead)
+    signoffs = _signoffs_rule(result)
+    assert not result.ready and signoffs.status == "unsatisfied"
+    assert signoffs.blocking[0]["not_counted"] == [
+        {"user": world.lead.email, "reason": "approving lead"}
+    ]
+    assert world.lead.email in signoffs.message and "approv" in signoffs.message
+    with pytest.raises(Conflict) as caught:
+        services.review_approve(actor=world.lead, review=world.review)
+    assert caught.value.details["rules"] == result.as_dict()["rules"]
+    assert any(world.lead.email in reason for reason in caught.value.details["reasons"])
+    # The same sign-off counts for another lead, who may approve.
+    assert _signoffs_rule(evaluate_gate(world.review, world.lead2)).status == "satisfied"
+    services.review_approve(actor=world.lead2, review=world.review)
+
+
+def test_signoffs_of_the_specs_authors_never_count(world):
+    """A lead who signed off and then posted a revision is one of the spec's authors: a fresh
+    sign-off is refused, and the gate says whose sign-offs do not count and why."""
+    from reviews.gate import GateData
+
+    answer_all(world)
+    services.signoff_create(actor=world.reviewer, review=world.review)
+    services.signoff_create(actor=world.lead2, review=world.review)
+    services.spec_post_revision(actor=world.lead2, spec=world.spec, label="r2")
+    world.review.refresh_from_db()
+    with pytest.raises(Conflict, match="cannot sign it off"):
+        services.signoff_create(actor=world.lead2, review=world.review)
+    # The two sign-offs as the gate would read them were they current: the author's does not
+    # count, and the gate says so.
+    rows = list(world.review.signoffs.select_related("user").order_by("id"))
+    for signoff in rows:
+        signoff.stale = False
+    result = evaluate_gate(world.review, world.lead, data=GateData(world.review, signoffs=rows))
+    signoffs = _signoffs_rule(result)
+    assert signoffs.status == "satisfied"
+    assert f"{world.lead2.email} (spec author)" in signoffs.message
+    world.project.required_signoffs = 2
+    world.project.save(update_fields=["required_signoffs"])
+    world.review.spec.project.required_signoffs = 2
+    result = evaluate_gate(world.review, world.lead, data=GateData(world.review, signoffs=rows))
+    assert _signoffs_rule(result).blocking[0]["not_counted"] == [
+        {"user": world.lead2.email, "reason": "spec author"}
+    ]
+
+
+def test_the_gate_for_a_lead_is_that_lead_approving_and_repeats_itself(world, client):
+    """GET …/gate/ for a lead evaluates that lead approving: two leads get their own answers,
+    each the same every time (the read cache keeps them apart)."""
+    from rest_framework.test import APIClient
+
+    from accounts.services import token_create
+
+    answer_all(world)
+    services.signoff_create(actor=world.lead, review=world.review)
+    answers = {}
+    for lead in (world.lead, world.lead2, world.lead, world.lead2):
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_create(actor=lead, name='g').raw}")
+        body = api.get(f"/api/v1/reviews/{world.review.pk}/gate/").json()
+        answers.setdefault(lead.email, []).append(body)
+        assert body == evaluate_gate(world.review, lead).as_dict()
+    assert [a["ready"] for a in answers[world.lead.email]] == [False, False]
+    assert [a["ready"] for a in answers[world.lead2.email]] == [True, True]
+    mine = next(r for r in answers[world.lead.email][0]["rules"] if r["rule"] == "signoffs")
+    assert mine["blocking"][0]["not_counted"] == [
+        {"user": world.lead.email, "reason": "approving lead"}
+    ]
+
+
+def test_the_gate_panel_says_which_signoffs_do_not_count(world, client):
+    answer_all(world)
+    services.signoff_create(actor=world.lead, review=world.review)
+    client.force_login(world.lead)
+    page = client.get(f"/reviews/{world.review.pk}/").content.decode()
+    panel = page[page.index('id="gate-title"') :]
+    assert "Not counted" in panel and world.lead.email in panel
+
+
+def test_the_dashboard_offers_an_approval_only_where_rule_5_allows_it(world):
+    """The dashboard asks the gate who may approve: a lead who posted a revision (an author of
+    the spec) is not offered it, nor is a site administrator who wrote the spec."""
+    from reviews.selectors import dashboard
+    from tests.accounts.factories import UserFactory
+    from tests.reviews.factories import SpecFactory
+
+    services.spec_post_revision(actor=world.lead2, spec=world.spec, label="r2")
+    assert [r.pk for r in dashboard(world.lead)["to_approve"]] == [world.review.pk]
+    assert dashboard(world.lead2)["to_approve"] == []
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    spec = SpecFactory(project=world.project, author=admin)
+    own = services.review_create(
+        actor=admin, spec=spec, template_version_ids=[world.version.pk], reviewers=[]
+    )
+    services.review_submit(actor=admin, review=own)
+    assert [r.pk for r in dashboard(admin)["to_approve"]] == [world.review.pk]
