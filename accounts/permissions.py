@@ -16,5 +16,11 @@ def is_curator(user) -> bool:
     return cached
 
 
+def is_site_administrator(user) -> bool:
+    """Site administrators (superusers) create users and projects, staff any project and grant
+    the curator role. ``is_staff`` is not one: it only opens the admin."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser)
+
+
 def can_read_published_templates(user) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_active)

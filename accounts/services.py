@@ -1,15 +1,20 @@
-"""Writes for accounts: personal API tokens."""
+"""Writes for accounts: users, the curator role and personal API tokens."""
 
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import ApiToken, hash_token
+from accounts.models import ApiToken, User, hash_token
+from accounts.permissions import CURATOR_GROUP, is_site_administrator
 from audit.services import record_event
-from config.errors import Forbidden, InvalidInput, NotFound
+from config.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 MAX_TOKEN_DAYS = 3650
 DEFAULT_TOKEN_DAYS = 90
@@ -132,3 +137,105 @@ def token_revoke(*, actor, token_id: int) -> ApiToken:
             after={"revoked_at": token.revoked_at.isoformat()},
         )
     return token
+
+
+# --- users and the curator role (site administrators) --------------------------------------
+
+
+def _require_site_administrator(actor, what: str) -> None:
+    if not is_site_administrator(actor):
+        raise Forbidden(f"Only site administrators {what}.")
+
+
+def _user_event(actor, user: User, verb: str, before=None, after=None):
+    return record_event(
+        actor=actor,
+        verb=verb,
+        object_type="user",
+        object_id=user.pk,
+        object_repr=user.email,
+        before=before,
+        after=after,
+    )
+
+
+@transaction.atomic
+def user_create(*, actor, email: str, display_name: str = "", password: str | None = None) -> User:
+    """A new active user with no role anywhere. ``password=None`` leaves it unusable: they set
+    one with "Forgot password?". The password never reaches the audit event."""
+    _require_site_administrator(actor, "create users")
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput(
+            f"{email!r} is not an e-mail address.", details={"email": ["Not an e-mail address."]}
+        ) from None
+    display_name = (display_name or "").strip()
+    if len(display_name) > User._meta.get_field("display_name").max_length:
+        raise InvalidInput("The name is too long.", details={"display_name": ["Too long."]})
+    if User.objects.filter(email__iexact=email).exists():
+        raise Conflict(f"A user with e-mail {email} already exists.")
+    user = User(email=email, display_name=display_name)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise InvalidInput(
+                "The password is refused: " + " ".join(exc.messages),
+                details={"password": exc.messages},
+            ) from None
+        user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise Conflict(f"A user with e-mail {email} already exists.") from None
+    _user_event(
+        actor,
+        user,
+        "user.created",
+        after={"email": email, "display_name": display_name, "password_set": password is not None},
+    )
+    return user
+
+
+def _active_user(email: str) -> User:
+    user = User.objects.filter(email__iexact=(email or "").strip(), is_active=True).first()
+    if user is None:
+        raise InvalidInput(
+            f"No active user with e-mail {email!r}.", details={"user": ["Unknown user."]}
+        )
+    return user
+
+
+@transaction.atomic
+def curator_set(*, actor, email: str, curator: bool = True) -> tuple[User, bool]:
+    """Grant (or revoke) the curator role: the curator group, and ``is_staff`` so they reach the
+    checklist admin (revoking clears it, unless they are a site administrator). Returns (user,
+    changed); a change writes an event."""
+    _require_site_administrator(actor, "grant or revoke the curator role")
+    user = User.objects.select_for_update().get(pk=_active_user(email).pk)
+    # Created by a migration; read (or made again) here should an administrator have deleted it.
+    group, _ = Group.objects.get_or_create(name=CURATOR_GROUP)
+    before = {"curator": user.groups.filter(pk=group.pk).exists(), "is_staff": user.is_staff}
+    staff = True if curator else user.is_superuser
+    after = {"curator": curator, "is_staff": staff}
+    if after == before:
+        return user, False
+    if curator:
+        user.groups.add(group)
+    else:
+        user.groups.remove(group)
+    user.is_staff = staff
+    user.save(update_fields=["is_staff"])
+    _user_event(
+        actor,
+        user,
+        "user.curator_granted" if curator else "user.curator_revoked",
+        before=before,
+        after=after,
+    )
+    return user, True
