@@ -49,7 +49,9 @@ def compute_hash(event: Event) -> str:
 
 
 def _lock_chain() -> None:
-    """Serialise appends so that the hash chain has no forks."""
+    """Serialise appends so that the hash chain has no forks. The lock is held until commit
+    and is the last one a transaction takes: lock and write your rows first, then record the
+    event (the lock order written down in ``reviews.services``)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [7_345_001])

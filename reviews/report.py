@@ -5,6 +5,7 @@ Both read a constant number of queries whatever the size of the review.
 
 import csv
 import io
+import re
 
 from reviews.gate import evaluate_gate
 from reviews.models import FindingSeverity, Review, Verdict
@@ -22,6 +23,8 @@ VERDICT_MARKS = {
     Verdict.NA: "[-] n/a",
     Verdict.UNANSWERED: "[ ] open",
 }
+# An autolink may hold no space, control character, "<" or ">" (CommonMark).
+AUTOLINK = re.compile(r"https?://[^\x00-\x20<>\x7f]+")
 CSV_COLUMNS = [
     "template",
     "section",
@@ -37,15 +40,37 @@ CSV_COLUMNS = [
 ]
 
 
+# Markdown that user text could otherwise start: emphasis and code (* _ `), links and images
+# ([ ] — "![" and "](" need a bracket), raw HTML and autolinks (<), strikethrough (~), math ($ on
+# GitHub), headings' closing sequence (#) and backslash itself. Entity references (&gt;, &#60;)
+# are escaped by their "&". Nothing is HTML-escaped: the text reads as typed once rendered.
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<~$#])")
+ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+
+
 def _one_line(text: str) -> str:
-    """User text on one line, with ``<`` and ``>`` as entities so that no tag in it is live
-    where the Markdown is rendered (a viewer shows them as the characters typed)."""
-    return " ".join((text or "").split()).replace("<", "&lt;").replace(">", "&gt;")
+    """User text (titles, notes, findings, reasons, names) on one line, with every Markdown
+    construct in it escaped, so that it renders as the characters typed: no link, image,
+    HTML or emphasis arises from it."""
+    flat = " ".join((text or "").split())
+    return ENTITY.sub(r"\\&", MARKDOWN_SPECIAL.sub(r"\\\1", flat))
+
+
+def _code(text: str) -> str:
+    """A code span (item keys): its content is literal; the fence outgrows any backtick run."""
+    flat = " ".join((text or "").split())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
 
 
 def _link(url: str) -> str:
-    url = _one_line(url)
-    return f" <{url}>" if url.startswith(("https://", "http://")) and " " not in url else f" {url}"
+    """An http(s) URL as an autolink (nothing inside one is interpreted); anything else as
+    escaped text."""
+    flat = (url or "").strip()
+    if AUTOLINK.fullmatch(flat):
+        return f" <{flat}>"
+    return f" {_one_line(flat)}"
 
 
 def _section_and_group(item) -> tuple[str, str]:
@@ -88,10 +113,12 @@ def render_markdown(review: Review, user=None) -> str:
         out.append(f"- Due: {review.due_date.isoformat()}")
     out += ["", "## Gate", "", f"Ready for development: {'yes' if gate.ready else 'no'}", ""]
     for rule in gate.rules:
-        out.append(f"- **{rule.title}**: {rule.status.replace('_', ' ')} — {rule.message}")
+        out.append(
+            f"- **{rule.title}**: {rule.status.replace('_', ' ')} — {_one_line(rule.message)}"
+        )
         for entry in rule.blocking[:20]:
             if entry.get("type") == "item":
-                out.append(f"  - blocking item `{entry['key']}`: {_one_line(entry['text'])}")
+                out.append(f"  - blocking item {_code(entry['key'])}: {_one_line(entry['text'])}")
             elif entry.get("type") == "finding":
                 out.append(
                     f"  - blocking finding #{entry['finding']} ({entry['severity']}): "
@@ -99,7 +126,7 @@ def render_markdown(review: Review, user=None) -> str:
                 )
         if rule.override:
             out.append(
-                f"  - overridden by {rule.override['granted_by']}: "
+                f"  - overridden by {_one_line(rule.override['granted_by'])}: "
                 f"{_one_line(rule.override['justification'])}"
             )
     out += ["", "## Findings", ""]
@@ -121,12 +148,12 @@ def render_markdown(review: Review, user=None) -> str:
                 if value:
                     out.append(f"- {label}: {_one_line(value)}")
             if finding.item_id:
-                out.append(f"- Item: `{finding.item.key}`")
+                out.append(f"- Item: {_code(finding.item.key)}")
             status = finding.get_status_display()
             if finding.resolution_note:
                 status += f" — {_one_line(finding.resolution_note)}"
             out.append(f"- Status: {status}")
-            out.append(f"- Raised by: {finding.raised_by.email}")
+            out.append(f"- Raised by: {_one_line(finding.raised_by.email)}")
             out.append("")
     out += ["## Checklist", ""]
     current_template = current_section = current_group = None
@@ -148,7 +175,7 @@ def render_markdown(review: Review, user=None) -> str:
             flags.append("gate")
         line = (
             f"- {VERDICT_MARKS.get(response.verdict, response.verdict)} "
-            f"`{item.key}` {_one_line(item.text)} ({', '.join(flags)})"
+            f"{_code(item.key)} {_one_line(item.text)} ({', '.join(flags)})"
         )
         if response.needs_recheck:
             line += " — re-check"

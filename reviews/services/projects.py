@@ -30,6 +30,13 @@ def _project_event(actor, project: Project, verb: str, obj=None, before=None, af
     )
 
 
+def _lock_project(project: Project) -> None:
+    """Lock the project row: memberships and settings change one at a time, before the audit
+    chain is locked (the lock order of reviews.services). ``no_key``: the project's key does
+    not change, so rows that point at it (specs, reviews) may still be inserted meanwhile."""
+    Project.objects.select_for_update(no_key=True).filter(pk=project.pk).first()
+
+
 def _clean(instance) -> None:
     try:
         instance.full_clean()
@@ -93,7 +100,7 @@ def membership_set(
             details={"can_override": ["Only for leads."]},
         )
     user = _find_user(email)
-    Project.objects.select_for_update().filter(pk=project.pk).first()
+    _lock_project(project)
     membership = Membership.objects.filter(project=project, user=user).first()
     if membership is None:
         try:
@@ -136,11 +143,15 @@ def membership_set(
 def membership_remove(*, actor, project: Project, email: str) -> None:
     _require_member_manager(actor, project)
     user = _find_user(email)
+    _lock_project(project)
     membership = Membership.objects.filter(project=project, user=user).first()
     if membership is None:
         raise NotFound(f"{user.email} is not a member of {project.slug}.")
     if membership.role == Role.LEAD and _lead_count(project) == 1:
         raise Conflict("A project needs at least one lead: add another lead first.")
+    membership_id = membership.pk
+    membership.delete()  # rows first, the audit chain last (the lock order)
+    membership.pk = membership_id
     _project_event(
         actor,
         project,
@@ -148,7 +159,6 @@ def membership_remove(*, actor, project: Project, email: str) -> None:
         membership,
         before={"user": user.email, "role": membership.role},
     )
-    membership.delete()
     forget_roles(user)
 
 
@@ -168,7 +178,8 @@ def project_settings_update(
         "Only the project's leads change its settings.",
         "project",
     )
-    project = Project.objects.select_for_update().get(pk=project.pk)
+    _lock_project(project)
+    project = Project.objects.get(pk=project.pk)
     before = {
         "required_signoffs": project.required_signoffs,
         "important_findings_block": project.important_findings_block,

@@ -94,6 +94,15 @@ def spec_post_revision(
         )
     if label == spec.revision_label and link == spec.link:
         return spec.revisions.order_by("-number").first(), False
+    # The lock order (see the package's docstring): spec, then its reviews by id, then the
+    # audit chain (record_event) last.
+    reviews = list(
+        Review.objects.select_for_update(of=("self",))
+        .select_related("spec__project")
+        .filter(spec=spec)
+        .exclude(state=ReviewState.WITHDRAWN)
+        .order_by("pk")
+    )
     revision = SpecRevision(
         spec=spec,
         number=spec.revision_number + 1,
@@ -117,12 +126,7 @@ def spec_post_revision(
         before=before,
         after={"revision": label, "link": link, "note": note},
     )
-    for review in (
-        Review.objects.select_for_update(of=("self",))
-        .select_related("spec__project")
-        .filter(spec=spec)
-        .exclude(state=ReviewState.WITHDRAWN)
-    ):
+    for review in reviews:
         _apply_revision(review, revision, event)
     return revision, True
 

@@ -200,6 +200,9 @@ def review_unassign(*, actor, review: Review, email: str, section_id: int | None
     assignment = deleted.first()
     if assignment is None:
         raise InvalidInput(f"{email} is not assigned there.", details={"user": ["Not assigned."]})
+    assignment_id = assignment.pk
+    assignment.delete()  # rows first, the audit chain last (the lock order)
+    assignment.pk = assignment_id
     review_event(
         actor=actor,
         review=review,
@@ -208,7 +211,6 @@ def review_unassign(*, actor, review: Review, email: str, section_id: int | None
         object_type="assignment",
         before={"user": email, "section": section_id},
     )
-    assignment.delete()
 
 
 # --- guards --------------------------------------------------------------------------------

@@ -21,10 +21,27 @@ from django.db.models import Count
 from rest_framework.test import APIClient
 
 from audit.models import Event
-from config.errors import Conflict, InvalidInput
+from config.errors import Conflict, InvalidInput, NotFound
 from reviews.gate import evaluate_gate, spec_authors
-from reviews.models import GateRule, Response, Review, SignOff, SignOffRole, Verdict
-from reviews.services import response_save, review_submit, signoff_create
+from reviews.models import (
+    GateRule,
+    Membership,
+    Response,
+    Review,
+    Role,
+    SignOff,
+    SignOffRole,
+    Spec,
+    Verdict,
+)
+from reviews.services import (
+    membership_remove,
+    membership_set,
+    response_save,
+    review_submit,
+    signoff_create,
+    spec_post_revision,
+)
 from tests.reviews.factories import make_world
 
 pytestmark = [
@@ -207,4 +224,121 @@ def test_no_lost_updates_under_load():
         cached = api_as(actor).get(gate_url(review.pk))
         assert cached.status_code == 200
         assert cached.json() == json.loads(json.dumps(fresh, cls=DjangoJSONEncoder)), actor
+    call_command("verify_audit")
+
+
+# --- one lock order: no deadlock between services ----------------------------------------------
+
+ROUNDS = 15
+
+
+def _race(rounds: int, *workers) -> list[list]:
+    """Run each ``worker(round)`` in its own thread (own connection), all released together,
+    ``rounds`` times; return each worker's outcome per round (its result or the exception)."""
+    outcomes = [[] for _ in workers]
+    for round_number in range(rounds):
+        barrier = threading.Barrier(len(workers))
+
+        def run(index, worker, round_number=round_number, barrier=barrier):
+            try:
+                barrier.wait(timeout=10)
+                outcomes[index].append(worker(round_number))
+            except Exception as exc:  # noqa: BLE001 - judged by the test
+                outcomes[index].append(exc)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert not any(thread.is_alive() for thread in threads), "a racer hung"
+    return outcomes
+
+
+def test_a_revision_posted_while_answers_are_saved_does_not_deadlock():
+    """spec_post_revision locks the spec, then its reviews, then the audit chain — the order
+    every answer save follows (review, response, audit chain) — so neither waits for the other
+    in a cycle (PostgreSQL's ``deadlock detected``), and no write is lost."""
+    world = make_world()
+    review_submit(actor=world.author, review=world.review)
+    first, second = list(
+        world.review.responses.order_by("item_id").values_list("item_id", flat=True)
+    )[:2]
+
+    def post(round_number):
+        revision, created = spec_post_revision(
+            actor=world.author, spec=world.spec, label=f"r{round_number + 2}"
+        )
+        return revision.label if created else None
+
+    def answer(item_id, actor):
+        def save(round_number):
+            response, changed = response_save(
+                actor=actor,
+                review=world.review,
+                item_id=item_id,
+                verdict=Verdict.PASS,
+                note=f"round {round_number}",
+            )
+            return response.version if changed else None
+
+        return save
+
+    started = time.monotonic()
+    posted, saved, saved2 = _race(
+        ROUNDS, post, answer(first, world.reviewer), answer(second, world.lead)
+    )
+    failures = [o for o in posted + saved + saved2 if isinstance(o, Exception)]
+    assert failures == [], failures
+    assert time.monotonic() - started < 60
+    spec = Spec.objects.get(pk=world.spec.pk)
+    assert spec.revision_number == 1 + ROUNDS and spec.revision_label == f"r{ROUNDS + 1}"
+    assert posted == [f"r{n + 2}" for n in range(ROUNDS)]
+    for item_id, versions in ((first, saved), (second, saved2)):
+        response = Response.objects.get(review=world.review, item_id=item_id)
+        assert versions == list(range(2, ROUNDS + 2))  # every save acknowledged, in order
+        assert (response.verdict, response.note) == (Verdict.PASS, f"round {ROUNDS - 1}")
+        assert response.version == ROUNDS + 1
+    call_command("verify_audit")
+
+
+def test_changing_and_removing_a_membership_at_once_does_not_deadlock():
+    """membership_remove locks the project like membership_set does, before the audit chain:
+    a lead changing a member's role while another removes them ends in one of the two orders,
+    never a deadlock or a save of a row deleted under it."""
+    world = make_world()
+    member = world.reviewer2
+    outcomes = []
+
+    def change(round_number):
+        membership, created = membership_set(
+            actor=world.lead, project=world.project, email=member.email, role=Role.AUTHOR
+        )
+        return "added" if created else "changed"
+
+    def remove(round_number):
+        membership_remove(actor=world.lead2, project=world.project, email=member.email)
+        return "removed"
+
+    for _ in range(ROUNDS):
+        membership_set(
+            actor=world.lead, project=world.project, email=member.email, role=Role.REVIEWER
+        )
+        changed, removed = _race(1, change, remove)
+        outcomes.append((changed[0], removed[0]))
+        # Removing someone who is no longer a member is refused (404), not a failure.
+        assert not isinstance(changed[0], Exception), outcomes
+        assert removed[0] == "removed" or isinstance(removed[0], NotFound), outcomes
+        last = (
+            Event.objects.filter(project_id=world.project.pk, verb__startswith="membership.")
+            .order_by("-id")
+            .first()
+        )
+        current = Membership.objects.filter(project=world.project, user=member).first()
+        if last.verb == "membership.removed":
+            assert current is None
+        else:
+            assert current is not None and current.role == last.after["role"] == Role.AUTHOR
     call_command("verify_audit")
