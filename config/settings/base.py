@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "reviews.middleware.RequireMFAMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "config.input_guard.RefuseNulMiddleware",  # innermost: its 400 gets the headers above
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -204,7 +205,7 @@ REST_FRAMEWORK = {
     # The API reads JSON bodies only (the checklist import adds multipart and text/markdown):
     # DRF's form parsers read an empty field as null and a missing boolean as false, which no
     # schema can state.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.api.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "config.api.SearchFilter",
