@@ -65,6 +65,8 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError(detail)
     if not isinstance(exc, exceptions.APIException):
         return None  # let Django answer 500 (and log it)
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        exc = _throttle_unauthenticated(exc, context)
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
@@ -77,6 +79,20 @@ def exception_handler(exc, context):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         body = error_body(code, str(exc.detail))
     return Response(body, status=exc.status_code, headers=headers)
+
+
+def _throttle_unauthenticated(exc, context):
+    """DRF authenticates (a bad token fails) and checks permissions (no credentials fail)
+    before it throttles, so a flood of unauthenticated calls was answered 401 forever. Each
+    one is counted here against the anonymous budget of its client address (the same counter
+    as AnonThrottle's): past it, 429 with Retry-After."""
+    request, view = context.get("request"), context.get("view")
+    if request is None:
+        return exc
+    throttle = AnonThrottle()
+    if throttle.allow_request(request, view):
+        return exc
+    return exceptions.Throttled(wait=throttle.wait())
 
 
 # Deeper than any body the API takes (a batch of answers with evidence is 4 levels); Python's
