@@ -277,6 +277,18 @@ def build_logging(fmt: str, level: str) -> dict:
 
 LOGGING = build_logging(LOG_FORMAT, LOG_LEVEL)
 
+# Behind proxies: how many proxies of ours (TLS terminator, load balancer) stand in front of
+# the app, each appending to X-Forwarded-For. It decides the client address that allauth's
+# lockouts, the API's throttles and the access log count by (config/clientip.py); 0 ignores
+# X-Forwarded-For, which a client can forge.
+SPECGATE_TRUSTED_PROXY_COUNT = env_int("SPECGATE_TRUSTED_PROXY_COUNT", 0)
+if SPECGATE_TRUSTED_PROXY_COUNT < 0:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SPECGATE_TRUSTED_PROXY_COUNT must be 0 or more.")
+ALLAUTH_TRUSTED_PROXY_COUNT = SPECGATE_TRUSTED_PROXY_COUNT
+REST_FRAMEWORK["NUM_PROXIES"] = SPECGATE_TRUSTED_PROXY_COUNT  # DRF's None trusted any header
+
 # Specgate's own settings.
 SPECGATE_MFA_REQUIRED_FOR_LEADS = env_bool("SPECGATE_MFA_REQUIRED", True)
 SPECGATE_IMPORT_MAX_BYTES = 2 * 1024 * 1024
