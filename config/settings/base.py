@@ -206,6 +206,8 @@ REST_FRAMEWORK = {
     # DRF's form parsers read an empty field as null and a missing boolean as false, which no
     # schema can state.
     "DEFAULT_PARSER_CLASSES": ["config.api.JSONParser"],
+    # JSON only: DRF's browsable API (``?format=api``, HTML) is added by local.py under DEBUG.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "config.api.SearchFilter",
