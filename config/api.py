@@ -12,12 +12,12 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, QueryDict
-from rest_framework import exceptions, filters, serializers
+from rest_framework import exceptions, filters, parsers, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
-from config.errors import DomainError
+from config.errors import DomainError, InvalidInput
 from config.request_context import get_request_id
 
 logger = logging.getLogger("specgate.api")
@@ -65,6 +65,8 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError(detail)
     if not isinstance(exc, exceptions.APIException):
         return None  # let Django answer 500 (and log it)
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        exc = _throttle_unauthenticated(exc, context)
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
@@ -77,6 +79,94 @@ def exception_handler(exc, context):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         body = error_body(code, str(exc.detail))
     return Response(body, status=exc.status_code, headers=headers)
+
+
+def _throttle_unauthenticated(exc, context):
+    """DRF authenticates (a bad token fails) and checks permissions (no credentials fail)
+    before it throttles, so a flood of unauthenticated calls was answered 401 forever. Each
+    one is counted here against the anonymous budget of its client address (the same counter
+    as AnonThrottle's): past it, 429 with Retry-After."""
+    request, view = context.get("request"), context.get("view")
+    if request is None:
+        return exc
+    throttle = AnonThrottle()
+    if throttle.allow_request(request, view):
+        return exc
+    return exceptions.Throttled(wait=throttle.wait())
+
+
+# Deeper than any body the API takes (a batch of answers with evidence is 4 levels); Python's
+# own JSON decoder gives up near 1,000 with a RecursionError, and code that walks the data
+# later (validation, hashing, events) recurses too.
+MAX_JSON_DEPTH = 32
+# PostgreSQL stores neither NUL nor a lone surrogate in text (or jsonb).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _json_location(path) -> str:
+    """``("responses", (0, ("note", None)))`` (innermost first) → ``responses[0].note``."""
+    parts = []
+    while path is not None:
+        key, path = path
+        parts.append(f"[{key}]" if isinstance(key, int) else f".{key}")
+    return "".join(reversed(parts)).lstrip(".") or "(the whole body)"
+
+
+def json_problem(data) -> InvalidInput | None:
+    """Why parsed JSON cannot be taken (nested deeper than ``MAX_JSON_DEPTH``, a string or key
+    with NUL or a lone surrogate), naming where; None when it can. Iterative: any depth."""
+    stack = [(data, None, 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, str):
+            if UNSTORABLE.search(value):
+                return _unstorable(path)
+            continue
+        if isinstance(value, dict):
+            children = value.items()
+        elif isinstance(value, list):
+            children = enumerate(value)
+        else:
+            continue
+        if depth >= MAX_JSON_DEPTH:
+            return _too_deep()
+        for key, child in children:
+            if isinstance(key, str) and UNSTORABLE.search(key):
+                return _unstorable((f"{key!r}", path))
+            stack.append((child, (key, path), depth + 1))
+    return None
+
+
+def _too_deep() -> InvalidInput:
+    return InvalidInput(
+        f"JSON parse error — the document is nested more than {MAX_JSON_DEPTH} levels deep.",
+        code="parse_error",
+        details={"max_depth": MAX_JSON_DEPTH},
+    )
+
+
+def _unstorable(path) -> InvalidInput:
+    where = _json_location(path)
+    return InvalidInput(
+        f"JSON parse error — {where}: text may not contain NUL (\\u0000) or a lone surrogate.",
+        code="parse_error",
+        details={"location": where},
+    )
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser for every endpoint, refusing with 400 what it would pass on to fail
+    later: documents nested too deeply (a RecursionError, 500) and text that the database
+    cannot store (NUL: a DataError on PostgreSQL, 500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise _too_deep() from None
+        if problem := json_problem(data):
+            raise problem
+        return data
 
 
 # RFC 3339, as OpenAPI's ``date`` and ``date-time`` formats mean; Python's ISO parsers also take
@@ -286,6 +376,7 @@ class TokenCreateThrottle(ScopedUserThrottle):
 __all__ = [
     "exception_handler",
     "InputSerializer",
+    "JSONParser",
     "Pagination",
     "SearchFilter",
     "StrictPageSizeMixin",

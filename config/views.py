@@ -2,6 +2,8 @@
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -37,18 +39,42 @@ def _wants_json(request) -> bool:
     )
 
 
-def _error_page(request, status_code, code, message, template):
+def _error_page(request, status_code, code, message, template, details=None):
     if _wants_json(request):
-        return JsonResponse(error_body(code, message), status=status_code)
+        return JsonResponse(error_body(code, message, details), status=status_code)
     from django.shortcuts import render
 
     return render(request, template, {"message": message}, status=status_code)
 
 
 def handler400(request, exception=None):
+    if too_large := _too_large(request, exception):
+        return too_large
     return _error_page(
         request, 400, "bad_request", "The request could not be understood.", "400.html"
     )
+
+
+def _too_large(request, exception):
+    """An oversized body (Django raises these as SuspiciousOperation, answered 400) is 413."""
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = f"The request body is too large (at most {limit // (1024 * 1024)} MB)."
+        details = {"limit_bytes": limit}
+    elif isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        limit = (
+            settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+            if isinstance(exception, TooManyFieldsSent)
+            else settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        )
+        kind = "fields" if isinstance(exception, TooManyFieldsSent) else "files"
+        message = f"The request has too many {kind} (at most {limit})."
+        details = {f"max_{kind}": limit}
+        if request.method in ("GET", "HEAD"):  # a query string, not a body
+            return _error_page(request, 400, "invalid", message, "400.html", details)
+    else:
+        return None
+    return _error_page(request, 413, "too_large", message, "413.html", details)
 
 
 def handler403(request, exception=None):

@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -32,7 +32,7 @@ from checklists.api.serializers import (
 )
 from checklists.models import TemplateVersion
 from checklists.selectors import templates_visible_to, version_tree, versions_visible_to
-from config.api import ImportThrottle, UserOrTokenRateThrottle
+from config.api import ImportThrottle, JSONParser, UserOrTokenRateThrottle
 from config.errors import Forbidden, PayloadTooLarge
 
 MAX_DOCUMENT_BYTES = getattr(settings, "SPECGATE_IMPORT_MAX_BYTES", 2 * 1024 * 1024)

@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "reviews.middleware.RequireMFAMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "config.input_guard.RefuseNulMiddleware",  # innermost: its 400 gets the headers above
 ]
 
 # A database outage answers 503 with this Retry-After (seconds).
@@ -209,7 +210,9 @@ REST_FRAMEWORK = {
     # The API reads JSON bodies only (the checklist import adds multipart and text/markdown):
     # DRF's form parsers read an empty field as null and a missing boolean as false, which no
     # schema can state.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.api.JSONParser"],
+    # JSON only: DRF's browsable API (``?format=api``, HTML) is added by local.py under DEBUG.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "config.api.SearchFilter",
@@ -280,6 +283,18 @@ def build_logging(fmt: str, level: str) -> dict:
 
 
 LOGGING = build_logging(LOG_FORMAT, LOG_LEVEL)
+
+# Behind proxies: how many proxies of ours (TLS terminator, load balancer) stand in front of
+# the app, each appending to X-Forwarded-For. It decides the client address that allauth's
+# lockouts, the API's throttles and the access log count by (config/clientip.py); 0 ignores
+# X-Forwarded-For, which a client can forge.
+SPECGATE_TRUSTED_PROXY_COUNT = env_int("SPECGATE_TRUSTED_PROXY_COUNT", 0)
+if SPECGATE_TRUSTED_PROXY_COUNT < 0:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SPECGATE_TRUSTED_PROXY_COUNT must be 0 or more.")
+ALLAUTH_TRUSTED_PROXY_COUNT = SPECGATE_TRUSTED_PROXY_COUNT
+REST_FRAMEWORK["NUM_PROXIES"] = SPECGATE_TRUSTED_PROXY_COUNT  # DRF's None trusted any header
 
 # Specgate's own settings.
 SPECGATE_MFA_REQUIRED_FOR_LEADS = env_bool("SPECGATE_MFA_REQUIRED", True)

@@ -10,6 +10,14 @@ SECRET_KEY = env_str("DJANGO_SECRET_KEY") or "django-insecure-local-development-
 MAILERS = build_mailers(  # noqa: F405
     env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 )
+if DEBUG:  # DRF's browsable API, for development only
+    REST_FRAMEWORK = {  # noqa: F405
+        **REST_FRAMEWORK,  # noqa: F405
+        "DEFAULT_RENDERER_CLASSES": [
+            *REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"],  # noqa: F405
+            "rest_framework.renderers.BrowsableAPIRenderer",
+        ],
+    }
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -210,3 +210,49 @@ def test_child_paths_of_a_visible_review(world, as_user):
     assert_error(client.get(f"/api/v1/reviews/{rid}/findings/{HUGE}/"), 404)
     slug = world.version.template.slug
     assert_error(client.get(f"/api/v1/checklists/{slug}/versions/{HUGE}/"), 404)
+
+
+# --- oversized forms: 413 (Django raises them as SuspiciousOperation, which answered 400) ---
+
+
+BIG_TEXT = "x" * (3 * 1024 * 1024 + 10)
+
+
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        ({"login": "a@example.com", "password": BIG_TEXT}, "too large"),
+        ({f"f{n}": "1" for n in range(1_100)}, "too many fields"),
+    ],
+    ids=["big body", "too many fields"],
+)
+def test_oversized_browser_forms_are_413(client, data, what):
+    from urllib.parse import urlencode
+
+    for body, content_type in [
+        (urlencode(data), "application/x-www-form-urlencoded"),
+        (data, None),  # the test client's multipart
+    ]:
+        kwargs = {"content_type": content_type} if content_type else {}
+        response = client.post("/accounts/login/", body, **kwargs)
+        assert response.status_code == 413, (content_type, response.status_code)
+        page = response.content.decode()
+        assert "Error 413" in page and what in page
+        assert response["Content-Security-Policy"]
+
+
+def test_oversized_api_form_is_413_with_the_envelope(world, as_user):
+    client = as_user(UserFactory(curator=True))
+    response = client.post(
+        "/api/v1/checklists/import/", {"slug": "x", "changelog": BIG_TEXT}, format="multipart"
+    )
+    assert_error(response, 413, "too_large")
+    fields = {f"f{n}": "1" for n in range(1_100)}
+    response = client.post("/api/v1/checklists/import/", fields, format="multipart")
+    assert_error(response, 413, "too_large")
+
+
+def test_too_many_query_parameters_are_400(client):
+    query = "&".join(f"f{n}=1" for n in range(1_100))
+    response = client.get(f"/api/v1/reviews/?{query}")
+    assert "too many fields" in assert_error(response, 400, "invalid")["message"]

@@ -74,3 +74,39 @@ def test_the_redis_window_counts_in_one_round_trip_and_expires(api_client, low_r
     keys = client.keys("specgate-tests:*throttle_user*")
     assert len(keys) == 1 and int(client.get(keys[0])) == 4
     assert 0 < client.ttl(keys[0]) <= 61
+
+
+# --- unauthenticated floods: 401s count too (DRF authenticates before it throttles) ---------
+
+
+def _anonymous(api_client, token=None, addr="203.0.113.5"):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    return api_client.get("/api/v1/reviews/", REMOTE_ADDR=addr, **headers)
+
+
+@pytest.mark.parametrize(
+    "token", [None, "sg_not-a-real-token", "wrong"], ids=["none", "bad", "malformed"]
+)
+def test_unauthenticated_calls_are_throttled_per_address(api_client, low_rates, token):
+    codes = [_anonymous(api_client, token).status_code for _ in range(3)]
+    assert codes == [401, 401, 429]
+    response = _anonymous(api_client, token)
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 61
+    error = response.json()["error"]
+    assert error["code"] == "throttled" and error["request_id"]
+    # Another address has its own budget.
+    assert _anonymous(api_client, token, addr="203.0.113.6").status_code == 401
+
+
+def test_missing_and_bad_tokens_share_one_budget(api_client, low_rates):
+    assert _anonymous(api_client).status_code == 401
+    assert _anonymous(api_client, "sg_guess-1").status_code == 401
+    assert _anonymous(api_client, "sg_guess-2").status_code == 429
+
+
+def test_a_flood_does_not_hold_back_valid_tokens_from_the_same_address(api_client, low_rates):
+    token = token_create(actor=UserFactory(), name="ci").raw
+    for _ in range(5):
+        _anonymous(api_client, "sg_guess")
+    assert _anonymous(api_client, token).status_code == 200

@@ -97,3 +97,32 @@ def test_database_url_selects_engine(url, engine):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == engine
+
+
+PROXY_SETTINGS = (
+    "from django.conf import settings; print(settings.SPECGATE_TRUSTED_PROXY_COUNT, "
+    "settings.ALLAUTH_TRUSTED_PROXY_COUNT, settings.REST_FRAMEWORK['NUM_PROXIES'])"
+)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "0 0 0"), ("2", "2 2 2")])
+def test_the_trusted_proxy_count_feeds_allauth_and_drf(value, expected):
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings.production", "DJANGO_SECRET_KEY": STRONG_KEY}
+    if value is not None:
+        env["SPECGATE_TRUSTED_PROXY_COUNT"] = value
+    result = run_manage("shell", "-c", PROXY_SETTINGS, env_overrides=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected
+
+
+@pytest.mark.parametrize("value", ["-1", "one"])
+def test_a_bad_trusted_proxy_count_is_named(value):
+    result = run_manage(
+        "check",
+        env_overrides={
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "SPECGATE_TRUSTED_PROXY_COUNT": value,
+        },
+    )
+    assert result.returncode != 0
+    assert "SPECGATE_TRUSTED_PROXY_COUNT" in result.stderr

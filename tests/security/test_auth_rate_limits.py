@@ -182,3 +182,93 @@ def test_a_failure_inside_the_window_still_counts(client, clock):
     assert "Too many failed login attempts" in _sign_in(client, "slow@example.com").content.decode()
     clock(limit.duration)
     assert _sign_in(client, "slow@example.com").status_code == 302
+
+
+# --- behind proxies: count per client, not per proxy -----------------------------------------
+
+PROXY = "10.0.0.2"  # the TLS proxy every request arrives from
+
+
+@pytest.fixture
+def trusted_proxies(settings):
+    """``trusted_proxies(n)``: the settings SPECGATE_TRUSTED_PROXY_COUNT=n gives (see
+    tests/ops/test_settings.py for the environment → settings part)."""
+
+    def configure(count: int) -> None:
+        settings.SPECGATE_TRUSTED_PROXY_COUNT = count
+        settings.ALLAUTH_TRUSTED_PROXY_COUNT = count
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": count}
+
+    return configure
+
+
+def _from(client, forwarded_for, email, password="wrong-password"):
+    return client.post(
+        "/accounts/login/",
+        {"login": email, "password": password},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+
+
+def _exhaust_the_address_budget(client, forwarded_for):
+    limit = _rate("login_failed", "ip")
+    for n in range(limit.amount):  # different accounts: only the per-address limit is reached
+        _from(client, forwarded_for, f"guess{n}@example.com")
+    refused = _from(client, forwarded_for, "guess-last@example.com")
+    assert "Too many failed login attempts" in refused.content.decode()
+
+
+def test_behind_one_proxy_failed_sign_ins_count_per_client(client, trusted_proxies):
+    trusted_proxies(1)
+    UserFactory(email="colleague@example.com")
+    # The client forged an entry; the proxy appended the address it really came from.
+    _exhaust_the_address_budget(client, "1.2.3.4, 198.51.100.10")
+    # A colleague behind the same proxy is not locked out.
+    response = _from(client, "198.51.100.11", "colleague@example.com", PASSWORD)
+    assert response.status_code == 302
+    assert _signed_in(client)
+
+
+def test_without_a_trusted_proxy_a_forged_forwarded_for_is_ignored(client, trusted_proxies):
+    trusted_proxies(0)
+    limit = _rate("login_failed", "ip")
+    for n in range(limit.amount):  # a new forged address on every attempt
+        _from(client, f"198.51.100.{n}", f"guess{n}@example.com")
+    refused = _from(client, "203.0.113.99", "guess-last@example.com")
+    assert "Too many failed login attempts" in refused.content.decode()
+
+
+def test_api_throttles_count_per_client_behind_the_proxy(trusted_proxies, monkeypatch):
+    from rest_framework.test import APIClient
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"user": "9/min", "anon": "2/min"})
+    api = APIClient()
+
+    def codes(forwarded_for):
+        return [
+            api.get(
+                "/api/v1/me/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded_for
+            ).status_code
+            for _ in range(3)
+        ]
+
+    trusted_proxies(1)
+    assert codes("198.51.100.1") == [401, 401, 429]
+    assert codes("198.51.100.2") == [401, 401, 429]  # another client behind the proxy
+
+
+def test_api_throttles_ignore_a_forged_forwarded_for_by_default(monkeypatch):
+    """No override: the settings as shipped (SPECGATE_TRUSTED_PROXY_COUNT unset → 0). DRF's
+    own default (NUM_PROXIES None) keyed the budget by the whole X-Forwarded-For header."""
+    from rest_framework.test import APIClient
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"user": "9/min", "anon": "2/min"})
+    api = APIClient()
+    schema = [
+        api.get("/api/schema/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+        for n in range(3)
+    ]
+    assert [r.status_code for r in schema] == [200, 200, 429]

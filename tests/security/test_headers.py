@@ -124,3 +124,47 @@ def test_production_cookies_and_transport_are_secure():
     assert values["SECURE_CONTENT_TYPE_NOSNIFF"] is True
     assert values["X_FRAME_OPTIONS"] == "DENY"
     assert values["SECURE_REFERRER_POLICY"] == "same-origin"
+
+
+# --- DRF's browsable API: a development aid, never served in production ----------------------
+
+RENDERERS = (
+    "from rest_framework.settings import api_settings; "
+    "print(' '.join(r.__name__ for r in api_settings.DEFAULT_RENDERER_CLASSES))"
+)
+
+
+def test_the_browsable_api_is_refused_outside_debug(world):
+    """The test settings are production's (DEBUG off): ``?format=api`` is not found and an
+    HTML-only Accept is not acceptable; JSON still answers."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_create(actor=world.lead, name='b').raw}")
+    for url in ["/api/v1/reviews/?format=api", f"/api/v1/reviews/{world.review.pk}/?format=api"]:
+        response = client.get(url)
+        assert response.status_code == 404, (url, response.status_code)
+        assert response.json()["error"]["code"] == "not_found"
+        assert b"<html" not in response.content.lower()
+    response = client.get("/api/v1/reviews/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 406 and response.json()["error"]["code"] == "not_acceptable"
+    assert client.get("/api/v1/reviews/?format=json").status_code == 200
+    anonymous = APIClient().get("/api/v1/me/?format=api", HTTP_ACCEPT="text/html")
+    assert b"<html" not in anonymous.content.lower()
+
+
+@pytest.mark.parametrize(
+    ("settings_module", "debug", "browsable"),
+    [
+        ("config.settings.production", None, False),
+        ("config.settings.local", "false", False),
+        ("config.settings.local", "true", True),
+    ],
+)
+def test_only_debug_renders_the_browsable_api(settings_module, debug, browsable):
+    env = {**PRODUCTION, "DJANGO_SETTINGS_MODULE": settings_module}
+    if debug is not None:
+        env["DJANGO_DEBUG"] = debug
+    result = run_manage("shell", "-c", RENDERERS, env_overrides=env)
+    assert result.returncode == 0, result.stderr
+    renderers = result.stdout.strip().splitlines()[-1].split()
+    assert renderers[0] == "JSONRenderer"
+    assert ("BrowsableAPIRenderer" in renderers) is browsable
