@@ -31,6 +31,7 @@ class ImportForm(forms.Form):
         label="…or paste the document",
         required=False,
         strip=False,
+        help_text="The Markdown text itself, up to 2 MB.",
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
     )
     slug = forms.SlugField(

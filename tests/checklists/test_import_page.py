@@ -363,6 +363,23 @@ def test_an_unchanged_draft_can_be_published_from_the_preview(curator_client, cu
     assert "no new version was made. Published v1" in message
 
 
+def test_a_changed_document_replaces_the_open_draft(curator_client, curator):
+    earlier = DOC.replace(b"- Is the batch size configurable?\n", b"")
+    services.checklist_import(actor=curator, data=earlier, source_name="queue.md")
+    page = preview(curator_client)
+    assert "Replaces the content of draft v1 of &#x27;queue-consumer-review&#x27;." in (
+        page.content.decode()
+    )
+
+    response = confirm(curator_client, page, "draft")
+
+    version = TemplateVersion.objects.get()
+    assert (version.number, version.status, version.items.count()) == (1, "draft", 6)
+    assert Event.objects.filter(verb="checklist.imported").count() == 2
+    html = curator_client.get(response["Location"]).content.decode()
+    assert "replaced the content of draft v1" in html
+
+
 def test_a_changed_slug_is_previewed_again_before_anything_is_written(curator_client):
     page = preview(curator_client)
 
