@@ -208,6 +208,7 @@ def _admin_import_payload():
 #   project data or site-wide records) only those with the model's permission (none here but
 #   the superuser: 403); "admin-object" (an object of project B, none of them a member) 404 for
 #   all but the superuser.
+#   "curator": curators and superusers; everyone else signed in 403.
 
 XHR = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}
 
@@ -345,7 +346,9 @@ READS = {
 
 def _scopes(access: str) -> list[str]:
     return (
-        ["-"] if access in ("public", "signed-in") or access.startswith("admin") else ["in", "out"]
+        ["-"]
+        if access in ("public", "signed-in", "curator") or access.startswith("admin")
+        else ["in", "out"]
     )
 
 
@@ -362,6 +365,8 @@ def expected_status(access: str, role: str, scope: str) -> int:
     """The status a signed-in ``role`` gets; 404 whenever the object is out of its reach."""
     if access in ("public", "signed-in") or role == "superuser":
         return 200
+    if access == "curator":  # the library's import page: RULES["manage checklists"]
+        return 200 if role in RULES["manage checklists"] else 403
     if access == "checklist":
         return 200 if scope == "in" or role in RULES["manage checklists"] else 404
     if role not in MEMBER_ROLES or scope == "out":
@@ -437,7 +442,7 @@ def test_read_matrix(data, name):
 
 # --- browser writes -------------------------------------------------------------------------
 # Every POST endpoint of reviews/urls.py, accounts/urls.py and the admin's checklist pages
-# (checklists/urls.py has none). name: (rule, target, path(d, t), body(d, t), success status,
+# (checklists/urls.py: below). name: (rule, target, path(d, t), body(d, t), success status,
 # proof(d, t, response), precondition(d, t) or None). ``target`` picks the object: the world
 # in or out of the user's project, the user's own token or a stranger's, or the draft checklist.
 
@@ -681,6 +686,55 @@ WRITES = {
         None,
     ),
 }
+
+# --- the checklist library's own import and publish (checklists/urls.py): curators only ----
+# The preview writes nothing; the confirmation imports (and publishes) through
+# checklist_import, like the admin's; a draft is published from its page.
+WRITES.update(
+    {
+        "library import preview": (
+            "manage checklists",
+            None,
+            lambda d, t: "/checklists/import/",
+            lambda d, t: {"slug": "matrix-library", "file": _upload()},
+            200,
+            lambda d, t, r: (
+                b"Nothing has been saved yet" in r.content
+                and b"matrix-library" in r.content
+                and not ChecklistTemplate.objects.filter(slug="matrix-library").exists()
+            ),
+            None,
+        ),
+        "library import confirm": (
+            "manage checklists",
+            None,
+            lambda d, t: "/checklists/import/confirm/",
+            lambda d, t: {
+                "payload": _admin_import_payload(),
+                "slug": "matrix-library",
+                "previewed_slug": "matrix-library",
+                "action": "publish",
+            },
+            302,
+            lambda d, t, r: TemplateVersion.objects.filter(
+                template__slug="matrix-library", status="published"
+            ).exists(),
+            None,
+        ),
+        "library publish": (
+            "manage checklists",
+            lambda d, role, scope: d.draft,
+            lambda d, v: f"/checklists/{v.template.slug}/v{v.number}/publish/",
+            lambda d, v: {"changelog": "first"},
+            302,
+            lambda d, v, r: TemplateVersion.objects.get(pk=v.pk).status == "published",
+            None,
+        ),
+    }
+)
+READS["checklist import"] = ("page", "curator", lambda d, o: "/checklists/import/")
+# --- end of the checklist library's import block ---------------------------------------------
+
 ADMIN_WRITES = {name for name in WRITES if name.startswith("admin ")}
 
 
