@@ -1,7 +1,7 @@
 """Screenshots for the README, on demand: SPECGATE_SCREENSHOTS=1 pytest tests/browser -k shots.
 
-Uses the quick start's demo data (the seed checklists when ../shared/seeds exists) with a few
-answers and findings, and writes PNGs to docs/screenshots/.
+Uses the quick start's demo data (its own checklists, answers and findings) and writes PNGs to
+docs/screenshots/.
 """
 
 import os
@@ -12,7 +12,6 @@ from django.conf import settings
 
 from reviews.demo import DEMO_PASSWORD, build_demo
 from reviews.models import Review
-from reviews.services import finding_raise, response_save
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -25,40 +24,9 @@ OUT = Path(settings.BASE_DIR) / "docs" / "screenshots"
 
 
 def _demo_review():
+    """The demo's review in progress: two reviewers, partial answers, findings."""
     build_demo()
-    review = Review.objects.select_related("spec").first()
-    if review is None:
-        pytest.skip("no published checklist to review")
-    from accounts.models import User
-
-    reviewer = User.objects.get(email="reviewer@example.com")
-    responses = list(review.responses.select_related("item").order_by("item__position")[:14])
-    for i, response in enumerate(responses):
-        verdict, note = ("pass", "")
-        if i % 5 == 3:
-            verdict, note = "fail", "Not covered in the spec: error bodies are missing."
-        elif i % 7 == 6:
-            verdict, note = "na", "No public API in this service."
-        response_save(
-            actor=reviewer, review=review, item_id=response.item_id, verdict=verdict, note=note
-        )
-    finding_raise(
-        actor=reviewer,
-        review=review,
-        severity="critical",
-        title="Refunds can be issued twice",
-        location="§4.2 Refund flow",
-        impact="A retried request refunds the customer twice.",
-        recommendation="Require an Idempotency-Key header on POST /refunds.",
-        verification="Replay the same refund request; expect one refund.",
-    )
-    finding_raise(
-        actor=reviewer,
-        review=review,
-        severity="strength",
-        title="Clear sequence diagrams",
-    )
-    return review
+    return Review.objects.select_related("spec").get(spec__title="Payments API v2")
 
 
 def test_shots(live_server, browser):

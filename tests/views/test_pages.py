@@ -314,18 +314,3 @@ def test_insights_median_time_to_approval(world, as_user):
     )
     body = as_user(world.viewer).get(reverse("reviews:insights")).content.decode()
     assert "6.0 hours" in body and "Median over 1 approved review" in body
-
-
-def test_demo_builds_a_project_with_a_review(transactional_db):
-    from reviews.demo import build_demo
-    from reviews.models import Project
-
-    make_version(slug="demo-checklist")
-    build_demo()
-    build_demo()
-    project = Project.objects.get(slug="demo")
-    roles = dict(project.memberships.values_list("user__email", "role"))
-    assert roles["lead@example.com"] == "lead" and roles["viewer@example.com"] == "viewer"
-    assert project.memberships.get(user__email="lead@example.com").can_override
-    review = Review.objects.get(spec__project=project)
-    assert review.state == "in_review" and review.responses.exists()

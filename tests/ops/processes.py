@@ -1,0 +1,73 @@
+"""Starting the app's real processes from tests: free ports, bounded waits, and a process group
+that is killed whatever happens."""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def process_group(args: list[str], *, env: dict, log: Path, cwd: Path = ROOT) -> Iterator:
+    """Start ``args`` in a new process group with its output in ``log``; on leaving, the whole
+    group is killed, whether the test passed, failed or timed out."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(  # noqa: S603 - our own commands
+            args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            yield proc
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+def wait_until(
+    check, *, deadline: float, log: Path, what: str, proc: subprocess.Popen | None = None
+):
+    """Poll ``check()`` until it returns something truthy; fail with the log when ``proc`` (if
+    given) ends first or the deadline passes."""
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"exited ({proc.returncode}) before {what}:\n{tail(log)}")
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}:\n{tail(log)}")
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def tail(log: Path, lines: int = 60) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting to be reaped counts as gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in status
