@@ -313,6 +313,7 @@ def _answer_page_error(request, review, item_id, message, data, *, status, confl
     response.error = message
     context = review_context(request, review, overrides={response.item_id: response})
     context["answer_error"] = message
+    context["answer_item"] = response.item
     return render(request, REVIEW_TEMPLATE, context, status=status)
 
 

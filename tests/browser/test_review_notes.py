@@ -5,8 +5,9 @@ saved over someone else's newer answer is a conflict, never an overwrite."""
 import pytest
 from playwright.sync_api import expect
 
-from reviews.services import response_save
+from reviews.services import response_save, review_submit
 from tests.browser.helpers import item_row, saved_answer
+from tests.reviews.factories import make_big_version, make_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -122,3 +123,35 @@ def test_without_javascript_a_note_saves_with_its_verdict_and_alone(
     )
     assert saved_answer(world, items["item-0"]) == ("pass", "Contract in the repo.")
     assert saved_answer(world, items["item-1"]) == ("unanswered", "Asked the author about 409s.")
+
+
+def test_without_javascript_an_error_returns_to_its_item(live_server, browser, sign_in):
+    world = make_world(version=make_big_version("far-down", 60))
+    review_submit(actor=world.author, review=world.review)
+    items = world.items()
+    page = sign_in(browser.new_context(java_script_enabled=False).new_page(), world.reviewer)
+    page.goto(f"{live_server.url}/reviews/{world.review.pk}/")
+
+    # A fail without a note on item 40: the page comes back at item 40, the error and the
+    # choice there.
+    row = item_row(page, items["item-40"])
+    row.locator('input[value="fail"]').check()
+    row.get_by_role("button", name="Save").click()
+    row = item_row(page, items["item-40"])
+    expect(row.locator(".field-error")).to_contain_text("needs a note")
+    expect(row).to_be_in_viewport()
+    expect(row.locator('input[value="fail"]')).to_be_checked()
+    assert page.evaluate("window.scrollY") > 0
+
+    # A conflict on item 50 too.
+    response_save(
+        actor=world.lead, review=world.review, item_id=items["item-50"].pk, verdict="pass"
+    )
+    row = item_row(page, items["item-50"])
+    row.locator("textarea[name=note]").fill("Only for admins.")
+    row.locator('input[value="na"]').check()
+    row.get_by_role("button", name="Save").click()
+    row = item_row(page, items["item-50"])
+    expect(row.locator(".conflict")).to_contain_text("changed this meanwhile")
+    expect(row).to_be_in_viewport()
+    expect(row.locator("textarea[name=note]")).to_have_value("Only for admins.")
