@@ -3,17 +3,27 @@
 from django import forms
 
 from checklists.models import TemplateVersion
-from reviews.models import OVERRIDABLE_RULES, FindingSeverity, GateRule, Role
-
-ANSWER_VERDICTS = [("pass", "Pass"), ("fail", "Fail"), ("na", "N/A")]
+from reviews.models import OVERRIDABLE_RULES, FindingSeverity, GateRule, Role, Verdict
 
 
 class AnswerForm(forms.Form):
-    verdict = forms.ChoiceField(
-        choices=ANSWER_VERDICTS, error_messages={"required": "Choose pass, fail or N/A."}
-    )
+    """One item's answer from the review page. A note may be saved before a verdict is chosen:
+    the page's radios show the saved verdict, so a form without one is an unanswered item, and
+    its note is saved on it (the page script sends ``unanswered`` explicitly)."""
+
+    verdict = forms.ChoiceField(choices=Verdict.choices, required=False)
     note = forms.CharField(required=False, max_length=10_000, strip=True)
     version = forms.IntegerField(required=False, min_value=1)
+
+    def clean(self):
+        data = super().clean()
+        if self.errors or data.get("verdict"):
+            return data
+        if not data.get("note"):
+            self.add_error("verdict", "Choose pass, fail or N/A.")
+        else:
+            data["verdict"] = Verdict.UNANSWERED
+        return data
 
 
 class CommentForm(forms.Form):

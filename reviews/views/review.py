@@ -281,7 +281,9 @@ def answer(request, pk: int, item_id: int):
     if as_json:
         # ``response`` comes back from the save with its item and answerer: no re-read.
         return _answer_json(request, review, response, changed)
-    if changed:
+    if changed and response.verdict == Verdict.UNANSWERED:
+        messages.success(request, f"Saved the note on {response.item.key}; it is not answered yet.")
+    elif changed:
         messages.success(request, f"Saved {response.item.key}: {response.get_verdict_display()}.")
     # ``item`` renders the item's section even when it is not one the page opens by default.
     url = reverse("reviews:review", args=[review.pk]) + f"?item={item_id}"
@@ -311,6 +313,7 @@ def _answer_page_error(request, review, item_id, message, data, *, status, confl
     response.error = message
     context = review_context(request, review, overrides={response.item_id: response})
     context["answer_error"] = message
+    context["answer_item"] = response.item
     return render(request, REVIEW_TEMPLATE, context, status=status)
 
 

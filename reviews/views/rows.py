@@ -100,7 +100,9 @@ class RowRenderer:
             )
         return mark_safe(  # noqa: S308 - every dynamic part above is escaped
             f'<li class="{classes}" id="item-{iid}" data-item="{iid}" tabindex="-1">'
-            f'<form method="post" action="{self.answer_prefix}{iid}/" class="answer" '
+            # The action's fragment brings the page back to the item when the server answers
+            # with the page itself (an error without JavaScript), not with a redirect.
+            f'<form method="post" action="{self.answer_prefix}{iid}/#item-{iid}" class="answer" '
             f'data-optional="{1 if item.optional else 0}">'
             f"{self.csrf}"
             f'<input type="hidden" name="version" value="{r.version}">{self.filter_input}'

@@ -1,11 +1,17 @@
 // Specgate's page script. Pages work without it; it upgrades them:
-// answers save at once (no reload), progress bars and the gate panel update in place,
-// a conflicting edit by someone else is shown (never silently overwritten), and
-// j/k/p/f/n and "/" work from the keyboard on the review page.
+// answers save at once (no reload), notes save when left and after a pause in typing (marked
+// until saved; leaving the page with one unsaved asks), progress bars and the gate panel update
+// in place, a conflicting edit by someone else is shown (never silently overwritten), and
+// j/k/p/f/n and "/" work from the keyboard on the review page (never while typing in a field;
+// Escape leaves the field for the item).
 "use strict";
 
 (function () {
   const status = document.getElementById("save-status");
+  // A note saves after this pause in typing (and at once when its field is left).
+  const NOTE_PAUSE_MS = 1000;
+  const NOTE_STATES = { unsaved: "Unsaved", saving: "Saving…", saved: "Saved" };
+  const CONFLICT_MARK = "Not saved: someone else changed this item (see above).";
 
   function say(text) {
     if (status) {
@@ -37,16 +43,42 @@
     }
   }
 
-  function replaceRow(li, html) {
+  function parseRow(html) {
     const tpl = document.createElement("template");
     tpl.innerHTML = html.trim();
-    const fresh = tpl.content.firstElementChild;
+    return tpl.content.firstElementChild;
+  }
+
+  function replaceRow(li, html) {
+    const fresh = parseRow(html);
     if (!fresh) {
       return li;
     }
     li.replaceWith(fresh);
     bindRow(fresh);
     return fresh;
+  }
+
+  // The saved row's state without replacing the row: for a save that returns while the reader
+  // is still typing in its note (replacing it would take the field, and what was typed since).
+  function patchRow(li, html) {
+    const fresh = parseRow(html);
+    const form = li.querySelector("form.answer");
+    const freshForm = fresh && fresh.querySelector("form.answer");
+    if (!freshForm) {
+      return li;
+    }
+    li.className = fresh.className;
+    form.elements.version.value = freshForm.elements.version.value;
+    const before = form.querySelector(".answered");
+    const after = freshForm.querySelector(".answered");
+    if (before) {
+      before.remove();
+    }
+    if (after) {
+      form.append(after);
+    }
+    return li;
   }
 
   function replaceGate(html) {
@@ -78,7 +110,106 @@
     }
   }
 
-  function showConflict(form, current) {
+  // --- what is saved, and what is not yet ----------------------------------------------------
+
+  function chosenVerdict(form) {
+    const checked = form.querySelector('input[name="verdict"]:checked');
+    return checked ? checked.value : "unanswered";
+  }
+
+  function noteText(form) {
+    return form.elements.note.value.trim();
+  }
+
+  function remember(form, verdict, note) {
+    form.dataset.savedVerdict = verdict;
+    form.dataset.savedNote = note;
+  }
+
+  // The reader's verdict or note differs from the last one the server confirmed.
+  function unsaved(form) {
+    return form.dataset.savedNote !== undefined && !form.elements.note.readOnly &&
+      (noteText(form) !== form.dataset.savedNote || chosenVerdict(form) !== form.dataset.savedVerdict);
+  }
+
+  // The note's state next to it ("Unsaved", "Saving…", "Saved", "Not saved: …"), a polite live
+  // region made when the note is first touched (so that it exists before it speaks).
+  function noteMark(form) {
+    let mark = form.querySelector(".note-state");
+    if (!mark) {
+      const note = form.elements.note;
+      mark = document.createElement("span");
+      mark.className = "note-state";
+      mark.id = "note-state-" + form.closest("li.item").dataset.item;
+      mark.setAttribute("role", "status");
+      mark.setAttribute("aria-live", "polite");
+      note.closest("label").after(mark);
+      note.setAttribute("aria-describedby",
+        ((note.getAttribute("aria-describedby") || "") + " " + mark.id).trim());
+    }
+    return mark;
+  }
+
+  function markNote(form, state, text) {
+    const mark = noteMark(form);
+    mark.dataset.state = state;
+    mark.textContent = text || NOTE_STATES[state];
+  }
+
+  // Only notes the reader touched (or changed) carry a mark; a verdict alone does not need one.
+  function markTouched(form, state, text) {
+    if (form.querySelector(".note-state") || noteText(form) !== form.dataset.savedNote) {
+      markNote(form, state, text);
+    }
+  }
+
+  function scheduleNote(form) {
+    clearTimeout(form.noteTimer);
+    form.noteTimer = setTimeout(function () { saveNote(form); }, NOTE_PAUSE_MS);
+  }
+
+  function saveNote(form) {
+    clearTimeout(form.noteTimer);
+    form.noteTimer = null;
+    if (!form.isConnected || form.dataset.conflict === "1" || !unsaved(form)) {
+      return;
+    }
+    const sent = form.sent;
+    if (form.dataset.busy === "1" && sent && sent.note === noteText(form) &&
+        sent.verdict === chosenVerdict(form)) {
+      return;  // that very note is on its way
+    }
+    submit(form, { auto: true });
+  }
+
+  function onNoteInput(form) {
+    if (form.dataset.conflict === "1") {
+      markNote(form, "error", CONFLICT_MARK);
+      return;
+    }
+    if (!unsaved(form)) {
+      clearTimeout(form.noteTimer);
+      markNote(form, "saved");
+      return;
+    }
+    markNote(form, "unsaved");
+    scheduleNote(form);
+  }
+
+  function unsavedForms() {
+    return Array.from(document.querySelectorAll("form.answer")).filter(function (form) {
+      return form.dataset.busy === "1" || unsaved(form);
+    });
+  }
+
+  function onLeave(event) {
+    if (unsavedForms().length) {
+      event.preventDefault();
+      event.returnValue = "";  // older browsers ask only when this is set
+    }
+  }
+
+  function showConflict(form, current, quiet) {
     clearConflict(form);
     const li = form.closest("li.item");
     const box = document.createElement("div");
@@ -104,37 +235,75 @@
     box.appendChild(mine);
     form.querySelector(".field-error").after(box);
     // The user's own input stays in the form; the version moves to theirs so that
-    // "overwrite with mine" is a deliberate save over the newer answer.
+    // "overwrite with mine" is a deliberate save over the newer answer. Until the reader
+    // chooses, the note does not save on its own.
     form.elements.version.value = current.version;
+    form.dataset.conflict = "1";
+    markTouched(form, "error", CONFLICT_MARK);
     keep.addEventListener("click", function () {
       const radios = form.querySelectorAll('input[name="verdict"]');
       radios.forEach(function (r) { r.checked = r.value === current.verdict; });
       form.elements.note.value = current.note || "";
+      remember(form, current.verdict, (current.note || "").trim());
+      form.dataset.conflict = "";
       li.className = "item v-" + current.verdict;
       box.remove();
+      markTouched(form, "saved");
       say("Kept " + who + "’s answer.");
     });
     mine.addEventListener("click", function () {
+      // Mine is what the reader changed: a verdict or note they left as it was takes theirs.
+      if (chosenVerdict(form) === form.dataset.savedVerdict) {
+        form.querySelectorAll('input[name="verdict"]').forEach(function (r) {
+          r.checked = r.value === current.verdict;
+        });
+      }
+      if (noteText(form) === form.dataset.savedNote) {
+        form.elements.note.value = current.note || "";
+      }
       box.remove();
       submit(form);
     });
     li.classList.add("has-error");
-    keep.focus();
+    if (!quiet) {
+      keep.focus();
+    }
   }
 
-  async function submit(form) {
+  // Saves go out one at a time, in order: each answer's response carries the progress and the
+  // gate as of its save, so the last one shown is the newest (a note saving as the reader
+  // answers the next item would otherwise put back the older counts).
+  let saves = Promise.resolve();
+
+  function inTurn(send) {
+    const turn = saves.then(send, send);
+    saves = turn.catch(function () {});
+    return turn;
+  }
+
+  // Saves the item's verdict and note. ``auto``: a note saving on its own (it never takes the
+  // focus); ``byKey``: a keyboard shortcut chose the verdict.
+  async function submit(form, options) {
+    const opts = options || {};
     const li = form.closest("li.item");
-    const checked = form.querySelector('input[name="verdict"]:checked');
-    if (!checked) {
+    const verdict = chosenVerdict(form);
+    const note = form.elements.note;
+    if (!opts.auto) {
+      form.dataset.conflict = "";  // a deliberate save goes over a conflict
+    }
+    if (verdict === "unanswered" && !opts.auto && !noteText(form)) {
       showError(form, "Choose pass, fail or N/A.");
       return;
     }
-    const note = form.elements.note;
-    if (noteNeeded(form, checked.value) && !note.value.trim()) {
-      showError(form, checked.value === "fail"
+    if (noteNeeded(form, verdict) && !noteText(form)) {
+      showError(form, (verdict === "fail"
         ? "A fail needs a note: say what is wrong, then save."
-        : "N/A on a required item needs a note: say why, then save.");
-      note.focus();
+        : "N/A on a required item needs a note: say why, then save.") +
+        (opts.byKey ? " (Esc returns to the item.)" : ""));
+      if (!opts.auto) {
+        note.focus();
+      }
+      markTouched(form, "error", "Not saved: a note is needed.");
       say("Not saved: a note is needed.");
       return;
     }
@@ -144,59 +313,84 @@
       form.dataset.queued = "1";
       return;
     }
+    clearTimeout(form.noteTimer);
     form.dataset.busy = "1";
-    li.classList.add("saving");
+    form.sent = { verdict: verdict, note: noteText(form) };
+    const body = new FormData(form);
+    body.set("verdict", verdict);  // a note on an item not answered yet saves as unanswered
+    if (!opts.auto) {
+      li.classList.add("saving");
+    }
+    markTouched(form, "saving");
     say("Saving…");
     let resp;
+    let data = {};
     try {
-      resp = await fetch(form.action, {
-        method: "POST",
-        body: new FormData(form),
-        credentials: "same-origin",
-        headers: {
-          "Accept": "application/json",
-          "X-Requested-With": "XMLHttpRequest",
-          "X-CSRFToken": form.elements.csrfmiddlewaretoken.value,
-        },
+      [resp, data] = await inTurn(function () {
+        return fetch(form.action, {
+          method: "POST",
+          body: body,
+          credentials: "same-origin",
+          headers: {
+            "Accept": "application/json",
+            "X-Requested-With": "XMLHttpRequest",
+            "X-CSRFToken": form.elements.csrfmiddlewaretoken.value,
+          },
+        }).then(function (r) {
+          return r.json().catch(function () { return {}; }).then(function (d) { return [r, d]; });
+        });
       });
     } catch (e) {
       form.dataset.busy = "";
       form.dataset.queued = "";
       li.classList.remove("saving");
       showError(form, "Could not reach the server; your answer is not saved. Try again.");
+      markTouched(form, "error", "Not saved: the server could not be reached.");
       say("Not saved: network error.");
       return;
     }
     form.dataset.busy = "";
     li.classList.remove("saving");
-    let data = {};
-    try {
-      data = await resp.json();
-    } catch (e) {
-      data = {};
+    if (resp.ok && data.ok) {
+      remember(form, data.response.verdict, data.response.note);
     }
     if (resp.ok && data.ok && form.dataset.queued === "1") {
       form.dataset.queued = "";
       form.elements.version.value = data.response.version;
-      submit(form);
+      submit(form, { auto: true });
       return;
     }
     form.dataset.queued = "";
     if (resp.ok && data.ok) {
-      const fresh = replaceRow(li, data.row_html);
+      const marked = Boolean(form.querySelector(".note-state"));
+      let row;
+      if (document.activeElement === note) {
+        row = patchRow(li, data.row_html);
+        showError(form, "");
+      } else {
+        row = replaceRow(li, data.row_html);
+        if (document.activeElement === document.body || !document.activeElement) {
+          row.focus();
+        }
+      }
       updateCounts("overall", data.progress.overall);
       updateCounts("section-" + data.progress.section.id, data.progress.section);
       replaceGate(data.gate_html);
-      fresh.classList.add("saved");
-      say(data.changed ? "Saved: " + verdictLabel(data.response.verdict) + "." : "No change.");
-      if (document.activeElement === document.body || !document.activeElement) {
-        fresh.focus();
+      row.classList.add("saved");
+      const rowForm = row.querySelector("form.answer");
+      if (rowForm && unsaved(rowForm)) {
+        markNote(rowForm, "unsaved");  // typed on while it was saving
+        scheduleNote(rowForm);
+      } else if (rowForm && marked) {
+        markNote(rowForm, "saved");
       }
+      say(!data.changed ? "No change." : data.response.verdict === "unanswered"
+        ? "Saved the note." : "Saved: " + verdictLabel(data.response.verdict) + ".");
       return;
     }
     if (resp.status === 409 && data.current) {
       showError(form, "");
-      showConflict(form, data.current);
+      showConflict(form, data.current, opts.auto);
       say("Not saved: someone else changed this item.");
       return;
     }
@@ -204,7 +398,8 @@
     const details = error.details || {};
     const message = (details.note && details.note[0]) || error.message || "Not saved.";
     showError(form, message);
-    if (details.note) {
+    markTouched(form, "error", "Not saved: " + message);
+    if (details.note && !opts.auto) {
       note.focus();
     }
     say("Not saved: " + message);
@@ -215,6 +410,9 @@
     if (!form) {
       return;
     }
+    const note = form.elements.note;
+    const saved = form.querySelector('input[name="verdict"][checked]');
+    remember(form, saved ? saved.value : "unanswered", note.defaultValue.trim());
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       submit(form);
@@ -225,6 +423,19 @@
         submit(form);
       });
     });
+    note.addEventListener("focus", function () { noteMark(form); });
+    note.addEventListener("input", function () { onNoteInput(form); });
+    // Leaving the note saves it, unless the focus goes to the item's own verdicts or Save,
+    // which save it with the verdict (the pause in typing saves it otherwise).
+    note.addEventListener("blur", function (event) {
+      if (!(event.relatedTarget && form.contains(event.relatedTarget))) {
+        saveNote(form);
+      }
+    });
+    if (unsaved(form)) {  // input the browser restored (back, reload) and the server never had
+      markNote(form, "unsaved");
+      scheduleNote(form);
+    }
   }
 
   // --- sections loaded on demand ----------------------------------------------------------
@@ -303,9 +514,37 @@
     return el ? el.closest("li.item") : null;
   }
 
+  // Inputs that take no text: the keys work on them (a verdict's radio is one).
+  const NOT_TEXT = ["radio", "checkbox", "button", "submit", "reset", "image", "range", "color",
+    "file"];
+
+  // A field the reader types in: the keys are text there, never shortcuts.
   function typing(el) {
-    return el && (el.tagName === "TEXTAREA" || el.tagName === "SELECT" ||
-      (el.tagName === "INPUT" && el.type !== "radio" && el.type !== "checkbox"));
+    if (!el || el.nodeType !== 1) {
+      return false;
+    }
+    return el.isContentEditable || el.tagName === "TEXTAREA" || el.tagName === "SELECT" ||
+      (el.tagName === "INPUT" && NOT_TEXT.indexOf(el.type) === -1);
+  }
+
+  // The item the reader was last on (its row, or a field or button in it).
+  let lastItemId = null;
+
+  function onFocusIn(event) {
+    const li = event.target.closest && event.target.closest("li.item");
+    if (li) {
+      lastItemId = li.id;
+    }
+  }
+
+  // Escape in a field: back to its item's row, or to the item the reader was last on.
+  function leaveField(field) {
+    const li = field.closest("li.item") || (lastItemId && document.getElementById(lastItemId));
+    if (li) {
+      li.focus();
+    } else {
+      field.blur();
+    }
   }
 
   async function moveFocus(step) {
@@ -344,11 +583,21 @@
     radio.checked = true;
     const form = li.querySelector("form.answer");
     showError(form, "");
-    submit(form);
+    submit(form, { byKey: true });
   }
 
   function onKey(event) {
-    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) {
+    if (event.defaultPrevented || event.isComposing) {
+      return;
+    }
+    if (typing(event.target)) {
+      if (event.key === "Escape" && !(event.ctrlKey || event.metaKey || event.altKey)) {
+        event.preventDefault();
+        leaveField(event.target);
+      }
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) {
       return;
     }
     const keys = { j: function () { moveFocus(1); }, k: function () { moveFocus(-1); },
@@ -410,7 +659,9 @@
     sections.forEach(bindSection);
     document.addEventListener("click", onGateLink);
     rows.forEach(bindRow);
+    document.addEventListener("focusin", onFocusIn);
     document.addEventListener("keydown", onKey);
+    window.addEventListener("beforeunload", onLeave);
     const filter = document.querySelector("[data-filter]");
     if (filter) {
       filter.addEventListener("change", function () { filter.form.submit(); });
