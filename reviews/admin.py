@@ -96,8 +96,9 @@ class ProjectAdmin(ProjectScopedAdmin):
                 project=obj,
                 required_signoffs=obj.required_signoffs,
                 important_findings_block=obj.important_findings_block,
+                name=obj.name,
+                description=obj.description,
             )
-            Project.objects.filter(pk=obj.pk).update(name=obj.name, description=obj.description)
         except DomainError as exc:
             messages.error(request, exc.message)
 
@@ -134,6 +135,8 @@ class MembershipAdmin(ProjectScopedAdmin):
             messages.error(request, exc.message)
 
     def has_delete_permission(self, request, obj=None):
+        if not super().has_delete_permission(request, obj):
+            return False
         return obj is None or permissions.can_manage_members(request.user, obj.project)
 
 

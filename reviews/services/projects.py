@@ -169,8 +169,11 @@ def project_settings_update(
     project: Project,
     required_signoffs: int | None = None,
     important_findings_block: bool | None = None,
+    name: str | None = None,
+    description: str | None = None,
 ) -> Project:
-    """Leads change the gate settings; each change is versioned as an event."""
+    """Leads change the project's name, description and gate settings; each change is
+    versioned as an event."""
     require(
         can_change_project_settings(actor, project),
         actor,
@@ -180,10 +183,8 @@ def project_settings_update(
     )
     _lock_project(project)
     project = Project.objects.get(pk=project.pk)
-    before = {
-        "required_signoffs": project.required_signoffs,
-        "important_findings_block": project.important_findings_block,
-    }
+    fields = ["name", "description", "required_signoffs", "important_findings_block"]
+    before = {field: getattr(project, field) for field in fields}
     if required_signoffs is not None:
         if not isinstance(required_signoffs, int) or not 1 <= required_signoffs <= 20:
             raise InvalidInput(
@@ -193,12 +194,15 @@ def project_settings_update(
         project.required_signoffs = required_signoffs
     if important_findings_block is not None:
         project.important_findings_block = bool(important_findings_block)
-    after = {
-        "required_signoffs": project.required_signoffs,
-        "important_findings_block": project.important_findings_block,
-    }
-    if after == before:
+    if name is not None:
+        project.name = name.strip()
+    if description is not None:
+        project.description = description
+    _clean(project)
+    after = {field: getattr(project, field) for field in fields}
+    changed = [field for field in fields if after[field] != before[field]]
+    if not changed:
         return project
-    project.save(update_fields=["required_signoffs", "important_findings_block"])
+    project.save(update_fields=changed)
     _project_event(actor, project, "project.settings_changed", before=before, after=after)
     return project

@@ -130,3 +130,26 @@ def test_a_curator_sees_the_checklist_models_only(client):
         for model in app["models"]
     }
     assert models == {("checklists", "ChecklistTemplate"), ("checklists", "TemplateVersion")}
+
+
+def test_renaming_a_project_in_the_admin_goes_through_the_service_and_is_audited(client):
+    world = make_world()
+    old_name = world.project.name
+    root = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(root)
+    response = client.post(
+        f"/admin/reviews/project/{world.project.pk}/change/",
+        {
+            "name": "Renamed",
+            "description": "Now described",
+            "required_signoffs": world.project.required_signoffs,
+            "memberships-TOTAL_FORMS": 0,
+            "memberships-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    world.project.refresh_from_db()
+    assert (world.project.name, world.project.description) == ("Renamed", "Now described")
+    event = Event.objects.filter(verb="project.settings_changed").get()
+    assert event.actor_id == root.pk
+    assert (event.before["name"], event.after["name"]) == (old_name, "Renamed")
