@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_tasks_db",
+    "config",  # project plumbing: the run_worker command
     "accounts",
     "audit",
     "checklists",
