@@ -113,19 +113,21 @@ class ResilientWorker(Worker):
 
     def requeue_interrupted(self) -> None:
         """Put the tasks the database cut short back in the queue (while they are still ours:
-        RUNNING, or FAILED with a database error)."""
+        RUNNING, or FAILED with a database error). Forgotten only once that is done: if the
+        database fails again meanwhile, the next recovery tries again."""
         for pk in sorted(self.interrupted, key=str):
             task = DBTaskResult.objects.filter(pk=pk).first()
-            self.interrupted.discard(pk)
             if task is None or task.status not in (
                 TaskResultStatus.RUNNING,
                 TaskResultStatus.FAILED,
             ):
+                self.interrupted.discard(pk)
                 continue
             if len(task.worker_ids) >= MAX_CLAIMS:
                 logger.error(
                     "task %s failed %d times on database errors; left as it is", pk, MAX_CLAIMS
                 )
+                self.interrupted.discard(pk)
                 continue
             DBTaskResult.objects.filter(pk=pk, status=task.status).update(
                 status=TaskResultStatus.READY,
@@ -135,6 +137,7 @@ class ResilientWorker(Worker):
                 exception_class_path="",
                 traceback="",
             )
+            self.interrupted.discard(pk)
             logger.warning(
                 "task %s (%s) was cut short by the outage: queued again", pk, task.task_path
             )

@@ -18,3 +18,17 @@ def fails_on_the_database_once(marker: str) -> str:
         _failed_once.add(marker)
         raise OperationalError("server closed the connection unexpectedly")
     return marker
+
+
+outage = None  # set by a test: an object whose ``down`` makes every query fail
+
+
+@task()
+def loses_the_database_once(marker: str) -> str:
+    """The database goes away while this runs (the first time): the worker cannot even record
+    the failure."""
+    if marker not in _failed_once:
+        _failed_once.add(marker)
+        outage.down = True
+        raise OperationalError("terminating connection due to administrator command")
+    return marker

@@ -12,6 +12,7 @@ from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
 from config import worker as worker_module
+from tests.ops import tasks
 from tests.ops.tasks import echo, fails_on_the_database_once
 
 DB_TASKS = {
@@ -110,6 +111,20 @@ def test_a_task_the_database_failed_runs_again(monkeypatch):
     result = DBTaskResult.objects.get(pk=queued.id)
     assert result.status == "SUCCESSFUL" and result.return_value == "cut short"
     assert len(result.worker_ids) == 2
+
+
+def test_a_task_cut_short_by_an_outage_runs_again_after_it(monkeypatch):
+    """The database goes away mid-task: the task is left RUNNING (its failure cannot be
+    recorded), and goes back to the queue once the database is back."""
+    outage = Outage(monkeypatch, waits_down=2)
+    outage.down = False
+    monkeypatch.setattr(tasks, "outage", outage)
+    queued = tasks.loses_the_database_once.enqueue("mid-task")
+    run_worker(outage, max_tasks=1)
+    result = DBTaskResult.objects.get(pk=queued.id)
+    assert result.status == "SUCCESSFUL" and result.return_value == "mid-task"
+    assert len(result.worker_ids) == 2
+    assert outage.waits == [0.5, 1.0]
 
 
 def test_a_task_that_fails_on_its_own_is_not_run_again():
