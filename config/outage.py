@@ -27,6 +27,7 @@ from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 from config.api import error_body
+from config.views import _wants_json  # the API, or a client asking for JSON
 
 logger = logging.getLogger("specgate.outage")
 
@@ -39,16 +40,10 @@ def retry_after() -> int:
     return int(getattr(settings, "SPECGATE_OUTAGE_RETRY_AFTER", 5))
 
 
-def wants_json(request) -> bool:
-    return request.path.startswith("/api/") or "application/json" in request.headers.get(
-        "Accept", ""
-    )
-
-
 def outage_response(request) -> HttpResponse:
     """503 with Retry-After; built without touching the database."""
     seconds = retry_after()
-    if wants_json(request):
+    if _wants_json(request):
         response = JsonResponse(
             error_body("service_unavailable", MESSAGE, {"retry_after": seconds}), status=503
         )

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_tasks_db",
+    "config",  # project plumbing: the run_worker command
     "accounts",
     "audit",
     "checklists",
@@ -180,7 +181,8 @@ MAILERS = build_mailers(env_str("EMAIL_BACKEND", SMTP_BACKEND))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Specgate <specgate@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Background tasks (Django's tasks framework, database-backed worker: manage.py db_worker).
+# Background tasks (Django's tasks framework, database-backed worker: manage.py run_worker,
+# which outlives a database outage — config/worker.py).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # Content Security Policy: no inline scripts; the page script is our own static file.
