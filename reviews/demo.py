@@ -305,9 +305,15 @@ def _payments_in_review(cast: Cast, spec) -> None:
 
 
 def _notifications_draft(cast: Cast, spec) -> None:
-    """A draft: created with its reviewer, not submitted yet."""
-    from reviews.services import review_create
+    """A draft on the spec's second revision: created with its reviewer, not submitted yet."""
+    from reviews.services import review_create, spec_post_revision
 
+    spec_post_revision(
+        actor=cast.author,
+        spec=spec,
+        label="r2",
+        note="Adds the daily digest and the unsubscribe link every e-mail must carry.",
+    )
     review_create(
         actor=cast.author,
         spec=spec,
