@@ -302,6 +302,13 @@ def _payments_in_review(cast: Cast, spec) -> None:
         verdict="pass",
         note="r2: every timestamp is RFC 3339 in UTC.",
     )
+    response_save(
+        actor=cast.reviewer2,
+        review=review,
+        item_id=_item(security, "Tokens are random").pk,
+        verdict="fail",
+        note="Still open in r2: merchant API keys are stored in clear (§5.1).",
+    )
 
 
 def _notifications_draft(cast: Cast, spec) -> None:
