@@ -302,12 +302,25 @@ def _payments_in_review(cast: Cast, spec) -> None:
         verdict="pass",
         note="r2: every timestamp is RFC 3339 in UTC.",
     )
+    response_save(
+        actor=cast.reviewer2,
+        review=review,
+        item_id=_item(security, "Tokens are random").pk,
+        verdict="fail",
+        note="Still open in r2: merchant API keys are stored in clear (§5.1).",
+    )
 
 
 def _notifications_draft(cast: Cast, spec) -> None:
-    """A draft: created with its reviewer, not submitted yet."""
-    from reviews.services import review_create
+    """A draft on the spec's second revision: created with its reviewer, not submitted yet."""
+    from reviews.services import review_create, spec_post_revision
 
+    spec_post_revision(
+        actor=cast.author,
+        spec=spec,
+        label="r2",
+        note="Adds the daily digest and the unsubscribe link every e-mail must carry.",
+    )
     review_create(
         actor=cast.author,
         spec=spec,

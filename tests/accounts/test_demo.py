@@ -178,7 +178,10 @@ def test_demo_builds_every_review_state_through_the_services():
     )
     assert answered_by == {"reviewer@example.com", "reviewer2@example.com"}
     assert 0 < payments.responses.exclude(verdict="unanswered").count() < payments.responses.count()
-    assert payments.responses.filter(needs_recheck=True).exists()
+    assert payments.responses.filter(needs_recheck=True).exists()  # fails sent back by r2
+    assert payments.responses.filter(verdict="fail").count() == 1  # ... and one confirmed
+    revisions = dict(Spec.objects.values_list("title", "revision_label"))
+    assert revisions["Payments API v2"] == revisions["Notification preferences"] == "r2"
     assert Spec.objects.get(title="Payments API v2").revisions.count() == 2
     assert set(payments.findings.values_list("severity", "status")) == {
         ("critical", "open"),

@@ -21,10 +21,38 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (from /proc), whatever session or group it started."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _kill_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL ``proc``, its group and every descendant's group (honcho starts each of its
+    processes in a session of its own, so killing honcho's group alone would orphan them)."""
+    ours = os.getpgid(0)
+    for pid in {proc.pid, *descendants(proc.pid)}:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            group = os.getpgid(pid)
+            if group != ours:
+                os.killpg(group, signal.SIGKILL)
+            os.kill(pid, signal.SIGKILL)
+
+
 @contextlib.contextmanager
 def process_group(args: list[str], *, env: dict, log: Path, cwd: Path = ROOT) -> Iterator:
-    """Start ``args`` in a new process group with its output in ``log``; on leaving, the whole
-    group is killed, whether the test passed, failed or timed out."""
+    """Start ``args`` in a new process group with its output in ``log``; on leaving, it and
+    every process it started are killed, whether the test passed, failed or timed out."""
     with log.open("wb") as out:
         proc = subprocess.Popen(  # noqa: S603 - our own commands
             args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -32,8 +60,7 @@ def process_group(args: list[str], *, env: dict, log: Path, cwd: Path = ROOT) ->
         try:
             yield proc
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            _kill_tree(proc)
             proc.wait(timeout=10)
 
 

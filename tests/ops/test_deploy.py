@@ -88,8 +88,15 @@ def test_procfile_runs_web_and_worker_and_an_email_is_sent(production_env, tmp_p
     deadline = time.monotonic() + BOUND
     log = tmp_path / "honcho.log"
     readyz = f"http://{production_env['GUNICORN_BIND']}/readyz"
-    args = [sys.executable, "-m", "honcho", "start", "-f", "deploy/Procfile", "--no-colour"]
-    with process_group(args, env=production_env, log=log) as honcho:
+    # As the README runs it: the app's settings come from the environment file (-e).
+    app_keys = [
+        key for key in production_env if key.startswith(("DJANGO_", "DATABASE_", "GUNICORN_"))
+    ]
+    env_file = tmp_path / "specgate.env"
+    env_file.write_text("".join(f"{key}={production_env[key]}\n" for key in app_keys))
+    honcho_env = {key: value for key, value in production_env.items() if key not in app_keys}
+    args = [sys.executable, "-m", "honcho", "start", "-e", str(env_file), "-f", "deploy/Procfile"]
+    with process_group([*args, "--no-colour"], env=honcho_env, log=log) as honcho:
         wait_until(lambda: http_ok(readyz), deadline=deadline, proc=honcho, log=log, what="/readyz")
         subprocess.run(  # noqa: S603 - queue an e-mail as the app does, in its own process
             [sys.executable, "manage.py", "shell", "-c", ENQUEUE],

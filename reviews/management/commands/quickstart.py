@@ -9,7 +9,7 @@ server stops, however that happens (Ctrl+C, SIGTERM, an error).
 import ctypes
 import ctypes.util
 import signal
-import subprocess
+import subprocess  # nosec B404
 import sys
 from pathlib import Path
 
@@ -48,7 +48,8 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
 
 
 def start_worker(settings_module: str) -> subprocess.Popen:
-    return subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
+    # A fixed argv: this interpreter, our manage.py, our settings module; no shell.
+    return subprocess.Popen(  # noqa: S603  # nosec B603
         worker_command(settings_module),
         preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
     )
