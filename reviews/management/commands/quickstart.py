@@ -1,6 +1,6 @@
 """Migrate, create demo data, and serve with the background worker: the README's first command.
 
-The task worker (``manage.py db_worker`` for every queue the app uses) runs as a child process
+The task worker (``manage.py run_worker`` for every queue the app uses) runs as a child process
 for as long as the server does, so notification e-mails (printed to this console by the local
 settings) and webhook deliveries happen without a second command. It is stopped when the
 server stops, however that happens (Ctrl+C, SIGTERM, an error).
@@ -30,7 +30,7 @@ def worker_command(settings_module: str) -> list[str]:
     return [
         sys.executable,
         str(Path(settings.BASE_DIR) / "manage.py"),
-        "db_worker",
+        "run_worker",
         "--queue-name",
         ",".join(WORKER_QUEUES),
         "--no-reload",
@@ -93,7 +93,7 @@ class Command(BaseCommand):
             "--no-worker",
             action="store_true",
             help="Do not start the background task worker (e-mails and webhooks then wait "
-            "until you run `manage.py db_worker --queue-name default,webhooks`).",
+            "until you run `manage.py run_worker`).",
         )
 
     def handle(self, *args, addrport, no_serve, no_worker, **options):
