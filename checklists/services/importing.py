@@ -29,6 +29,8 @@ from config.errors import InvalidInput
 SLUG_MAX = ChecklistTemplate._meta.get_field("slug").max_length
 SECTION_TITLE_MAX = Section._meta.get_field("title").max_length
 TITLE_MAX = ChecklistTemplate._meta.get_field("title").max_length
+# Slugs that name a page or an API action under /checklists/ rather than a checklist.
+RESERVED_SLUGS = frozenset({"import"})
 
 
 @dataclass(frozen=True)
@@ -47,12 +49,19 @@ def validate_slug(slug: str) -> str:
             "hyphens or underscores.",
             details={"slug": slug},
         )
+    if slug.lower() in RESERVED_SLUGS:
+        raise InvalidInput(
+            f"'{slug}' is reserved (it names the import page); choose another checklist slug.",
+            details={"slug": slug},
+        )
     return slug
 
 
 def default_slug(tree: ParsedChecklist, source_name: str) -> str:
     for candidate in (tree.title, PurePath(source_name or "").stem):
         slug = slugify(candidate or "")[:SLUG_MAX].strip("-_")
+        if slug in RESERVED_SLUGS:
+            slug = f"{slug}-checklist"
         if slug:
             return slug
     raise InvalidInput(

@@ -559,3 +559,21 @@ def test_seed_key_carry_over_across_versions(curator):
     new = dict(v2.version.items.values_list("key", "text"))
     kept = set(old) & set(new)
     assert len(kept) >= len(old) - 1
+
+
+@pytest.mark.parametrize("slug", ["import", "IMPORT"])
+def test_a_reserved_slug_is_refused_naming_it(curator, slug):
+    """``/checklists/import/`` is the import page (and the API's import action): a checklist
+    slugged ``import`` could never be reached at its own address."""
+    with pytest.raises(InvalidInput, match="reserved"):
+        services.checklist_import(
+            actor=curator, data=b"# Import\n\n## A\n\n- one\n", source_name="x.md", slug=slug
+        )
+    assert not ChecklistTemplate.objects.exists()
+
+
+def test_a_title_that_slugs_to_a_reserved_word_gets_another_slug(curator):
+    result = services.checklist_import(
+        actor=curator, data=b"# Import\n\n## A\n\n- one\n", source_name="x.md"
+    )
+    assert result.template.slug == "import-checklist"
