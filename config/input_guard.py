@@ -30,9 +30,10 @@ def nul_problem(request) -> tuple[str, dict] | None:
         return "The URL path contains a NUL character (%00), which is not allowed.", {
             "path": refused
         }
-    found = [("query parameter", _nul_in(request.GET))]
+    name, where = _nul_in(request.GET), "query parameter"
     if (
-        request.method not in ("GET", "HEAD", "OPTIONS")
+        name is None
+        and request.method not in ("GET", "HEAD", "OPTIONS")
         and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
         and not request.path_info.startswith("/api/")
     ):
@@ -40,13 +41,10 @@ def nul_problem(request) -> tuple[str, dict] | None:
         # check in one place; an oversized form raises RequestDataTooBig, which handler400
         # answers with 413. The API's parsers read its bodies themselves (reading them here
         # would hide a 415), and its text fields refuse NUL.
-        found.append(("form field", _nul_in(request.POST)))
-    for where, name in found:
-        if name is not None:
-            return f"The {where} {name!r} contains a NUL character, which is not allowed.", {
-                name: refused
-            }
-    return None
+        name, where = _nul_in(request.POST), "form field"
+    if name is None:
+        return None
+    return f"The {where} {name!r} contains a NUL character, which is not allowed.", {name: refused}
 
 
 class RefuseNulMiddleware:

@@ -42,7 +42,8 @@ def text_pattern(*, allow_blank: bool, min_length: int | None, max_length: int |
 
 
 class AutoSchema(SpectacularAutoSchema):
-    """drf-spectacular's AutoSchema with three corrections, all about request bodies:
+    """drf-spectacular's AutoSchema with three corrections about request bodies, and path and
+    query text parameters that say they exclude NUL:
 
     - PATCH bodies keep their required fields: our views validate PATCH bodies with the full
       serializer (never ``partial=True``), so a "Patched…" component without ``required``
@@ -54,6 +55,20 @@ class AutoSchema(SpectacularAutoSchema):
     """
 
     _direction = None
+
+    def _get_parameters(self):
+        """Path and query text that no parameter pattern constrains yet still excludes NUL:
+        config/input_guard.py refuses a NUL in any path or query value (400)."""
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            if (
+                parameter.get("in") in ("path", "query")
+                and schema.get("type") == "string"
+                and not {"pattern", "enum", "format"} & set(schema)
+            ):
+                parameter["schema"] = {**schema, "pattern": TEXT_PATTERN}
+        return parameters
 
     def _get_request_for_media_type(self, serializer, direction="request"):
         if self.method != "PATCH":

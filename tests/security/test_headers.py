@@ -82,10 +82,17 @@ def test_api_answers_send_the_security_headers(world):
         "unauthenticated": APIClient().get("/api/v1/me/"),
         "report": client.get(f"/api/v1/reviews/{world.review.pk}/report/"),
         "health": client.get("/healthz"),
+        "docs": client.get("/api/docs/"),
+        "docs script": client.get("/api/docs/?script="),
     }
     for where, response in answers.items():
         assert_safe_headers(response, where)
     assert answers["read"]["Content-Type"].startswith("application/json")
+    # Swagger UI: our static files and a script file, nothing inline, no CDN.
+    docs = answers["docs"].content.decode()
+    assert "<style" not in docs and "<script>" not in docs and "cdn." not in docs
+    assert 'src="/static/drf_spectacular_sidecar/swagger-ui-dist/' in docs
+    assert answers["docs script"]["Content-Type"].startswith("application/javascript")
 
 
 def test_production_passes_the_deploy_check():
