@@ -8,6 +8,7 @@ JSON bodies are checked by ``config.api.JSONParser``, the API's form bodies (the
 import) by its serializer's text fields.
 """
 
+from django.conf import settings
 from django.http import QueryDict
 
 from config.views import _error_page
@@ -47,12 +48,27 @@ def nul_problem(request) -> tuple[str, dict] | None:
     return f"The {where} {name!r} contains a NUL character, which is not allowed.", {name: refused}
 
 
+def forwarded_problem(request) -> tuple[str, dict] | None:
+    """A request whose X-Forwarded-For holds fewer entries than the trusted proxies would
+    append did not come through them: the client address cannot be known (allauth raises
+    ImproperlyConfigured on it, a 500), so it is refused, naming the header."""
+    trusted = getattr(settings, "SPECGATE_TRUSTED_PROXY_COUNT", 0)
+    forwarded = request.headers.get("x-forwarded-for")
+    if trusted <= 1 or not forwarded or len(forwarded.split(",")) >= trusted:
+        return None
+    return (
+        f"X-Forwarded-For holds fewer addresses than the {trusted} trusted proxies append: "
+        "the request did not come through them.",
+        {"X-Forwarded-For": [f"Expected at least {trusted} addresses."]},
+    )
+
+
 class RefuseNulMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if problem := nul_problem(request):
+        if problem := nul_problem(request) or forwarded_problem(request):
             message, details = problem
             return _error_page(request, 400, "invalid", message, "400.html", details=details)
         return self.get_response(request)

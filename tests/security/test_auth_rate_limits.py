@@ -230,6 +230,30 @@ def test_behind_one_proxy_failed_sign_ins_count_per_client(client, trusted_proxi
     assert _signed_in(client)
 
 
+@pytest.mark.parametrize("path", ["/accounts/login/", "/api/v1/me/"])
+def test_a_request_that_skipped_the_proxies_is_refused_not_a_500(client, trusted_proxies, path):
+    """Behind two trusted proxies, an X-Forwarded-For with one address did not come through
+    them (allauth raised ImproperlyConfigured on it: a 500): 400 naming the header."""
+    trusted_proxies(2)
+    client.raise_request_exception = False
+    response = client.post(
+        path,
+        {"login": "someone@example.com", "password": "wrong-password"},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR="198.51.100.10",
+    )
+    assert response.status_code == 400
+    assert "X-Forwarded-For" in response.content.decode()
+    # Through both proxies the same request is read as usual.
+    response = client.post(
+        "/accounts/login/",
+        {"login": "someone@example.com", "password": "wrong-password"},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR="198.51.100.10, 10.0.0.1",
+    )
+    assert response.status_code == 200
+
+
 def test_without_a_trusted_proxy_a_forged_forwarded_for_is_ignored(client, trusted_proxies):
     trusted_proxies(0)
     limit = _rate("login_failed", "ip")
