@@ -3,7 +3,6 @@ sign-offs, the gate panel, actions and the timeline."""
 
 import contextlib
 
-from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
@@ -13,6 +12,7 @@ from django.urls import resolve, reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.reauth import recent_authentication_required
 from config.errors import Conflict, DomainError, NotFound
 from reviews import permissions as perms
 from reviews import services
@@ -324,7 +324,8 @@ def _back(review, anchor=""):
     return redirect(reverse("reviews:review", args=[review.pk]) + anchor)
 
 
-# Approving and overriding need a recent authentication (allauth's reauthentication page).
+# Approving and overriding need a recent authentication (a sign-in or a password confirmation
+# within the last minutes: ``accounts.reauth``).
 REAUTHENTICATED_ACTIONS = frozenset({"approve", "override"})
 
 
@@ -335,7 +336,7 @@ def _needs_reauthentication(request) -> bool:
 @login_required
 @domain_errors
 @require_POST
-@reauthentication_required(enabled=_needs_reauthentication)
+@recent_authentication_required(enabled=_needs_reauthentication)
 def action(request, pk: int, name: str):
     review = get_review(request.user, pk)
     if name not in services.ACTIONS:

@@ -241,8 +241,10 @@ def test_insights_chart(world, as_user):
 
 def test_tokens_page(world, as_user):
     client = as_user(world.reviewer)
-    resp = client.post(reverse("accounts:tokens"), {"name": "CI", "expires_in_days": 30})
-    assert resp.status_code == 200
+    resp = client.post(
+        reverse("accounts:tokens"), {"name": "CI", "expires_in_days": 30}, follow=True
+    )
+    assert resp.redirect_chain == [(reverse("accounts:tokens"), 302)]
     token = ApiToken.objects.get(user=world.reviewer)
     body = resp.content.decode()
     assert "will not be shown again" in body and token.prefix in body
