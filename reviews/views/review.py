@@ -23,9 +23,10 @@ from reviews.forms import (
     OverrideForm,
     ReasonForm,
     ResolveForm,
+    SignOffForm,
 )
 from reviews.gate import GateData, evaluate_gate, item_rows
-from reviews.models import Finding, Response, Verdict
+from reviews.models import Decision, Finding, Response, Verdict
 from reviews.selectors import (
     progress_from_rows,
     responses_for_review,
@@ -58,14 +59,17 @@ def _filter_mode(request) -> str:
     return mode if mode in dict(FILTERS) else "all"
 
 
-def _actions(review, user, gate):
+def _actions(review, user, gate, progress):
+    """The actions panel: each action of the review's state with the reasons it is refused
+    (the guard's), and for a sign-off the warnings (most items still open)."""
     rows = []
     for name in ACTION_ORDER:
         action = services.ACTIONS[name]
         if review.state not in action.sources:
             continue
         reasons = services.why_not(name, review, user, gate=gate)
-        rows.append({"name": name, "label": action.label, "reasons": reasons})
+        warnings = services.signoff_warnings(progress) if name == "signoff" else []
+        rows.append({"name": name, "label": action.label, "reasons": reasons, "warnings": warnings})
     return rows
 
 
@@ -117,7 +121,7 @@ def review_context(request, review, *, mode=None, overrides=None, forms=None):
         "open_findings": sum(1 for f in findings if f.status == "open"),
         "signoffs": signoffs,
         "timeline": timeline_html(reads.timeline(review)),
-        "actions": _actions(review, user, gate),
+        "actions": _actions(review, user, gate, outline.progress),
         "filters": FILTERS,
         "filter": mode,
         "can_answer": can_answer,
@@ -366,20 +370,33 @@ def action(request, pk: int, name: str):
             else:
                 services.review_withdraw(actor=request.user, review=review, reason=reason)
             messages.success(request, f"Review {'reopened' if name == 'reopen' else 'withdrawn'}.")
+        elif name == "signoff":
+            form = SignOffForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, "Sign-off: " + _form_message(form))
+                return _back(review, "#actions")
+            signoff = services.signoff_create(
+                actor=request.user,
+                review=review,
+                comment=form.cleaned_data["comment"],
+                decision=form.cleaned_data["decision"] or Decision.APPROVE,
+            )
+            if signoff.decision == Decision.REQUEST_CHANGES:
+                messages.success(request, "Signed off: you requested changes.")
+            else:
+                messages.success(request, "Signed off: you approved the current content.")
+            for warning in signoff.warnings:
+                messages.warning(request, warning)
         else:
             form = CommentForm(request.POST)
             comment = form.cleaned_data["comment"] if form.is_valid() else ""
-            if name == "signoff":
-                services.signoff_create(actor=request.user, review=review, comment=comment)
-                messages.success(request, "Signed off.")
-            else:
-                fn = {
-                    "submit": services.review_submit,
-                    "request_changes": services.review_request_changes,
-                    "approve": services.review_approve,
-                }[name]
-                review = fn(actor=request.user, review=review, comment=comment)
-                messages.success(request, f"Review is now {review.get_state_display().lower()}.")
+            fn = {
+                "submit": services.review_submit,
+                "request_changes": services.review_request_changes,
+                "approve": services.review_approve,
+            }[name]
+            review = fn(actor=request.user, review=review, comment=comment)
+            messages.success(request, f"Review is now {review.get_state_display().lower()}.")
     except DomainError as exc:
         if exc.status in (403, 404):
             raise

@@ -21,6 +21,7 @@ from reviews.api.serializers import (
     OverrideSerializer,
     ResponseSerializer,
     ResponseWriteSerializer,
+    SignOffCreatedSerializer,
     SignOffCreateSerializer,
     SignOffSerializer,
 )
@@ -296,7 +297,11 @@ class ReviewChildrenMixin:
     @extend_schema(
         methods=["POST"],
         request=SignOffCreateSerializer,
-        responses={201: SignOffSerializer, **errors(400, 401, 403, 404, 409)},
+        responses={201: SignOffCreatedSerializer, **errors(400, 401, 403, 404, 409)},
+        description="A reviewer's sign-off on the current content: `decision` is `approve` "
+        "(default; counts toward the gate's quorum) or `request_changes` (never counts, and "
+        "blocks approval while it covers the current content). Signing off while most items are "
+        "unanswered is allowed (201) and says so in `warnings`.",
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def signoffs(self, request, pk=None):
@@ -307,9 +312,12 @@ class ReviewChildrenMixin:
         serializer = SignOffCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         signoff = signoff_create(
-            actor=request.user, review=review, comment=serializer.validated_data.get("comment", "")
+            actor=request.user,
+            review=review,
+            comment=serializer.validated_data.get("comment", ""),
+            decision=serializer.validated_data["decision"],
         )
-        return Response(SignOffSerializer(signoff).data, status=status.HTTP_201_CREATED)
+        return Response(SignOffCreatedSerializer(signoff).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         methods=["GET"], responses={200: OverrideSerializer(many=True), **errors(400, 401, 404)}
