@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import resolve, reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
@@ -25,7 +26,7 @@ from reviews.forms import (
     ResolveForm,
     SignOffForm,
 )
-from reviews.gate import GateData, evaluate_gate, item_rows
+from reviews.gate import evaluate_gate, item_rows
 from reviews.models import Decision, Finding, Response, Verdict
 from reviews.selectors import (
     progress_from_rows,
@@ -169,9 +170,25 @@ def section_rows(request, pk: int, section_id: int):
 # --- answers -------------------------------------------------------------------------------
 
 
+def _side_panels_html(request, review, gate, overall, signoffs) -> dict[str, str]:
+    """The actions panel and the sign-off list as the page shows them (the templates the page
+    includes), for a save that changed what they say."""
+    context = {
+        "review": review,
+        "actions": _actions(review, request.user, gate, overall),
+        "override_form_html": form_html(OverrideForm),
+        "signoffs": signoffs,
+    }
+    return {
+        "actions_html": render_to_string("reviews/_actions.html", context, request=request),
+        "signoffs_html": render_to_string("reviews/_signoffs.html", context, request=request),
+    }
+
+
 def _answer_json(request, review, response, changed):
-    """The saved row, the overall and section progress and the gate panel: one narrow read of
-    the answers serves the progress bars and the gate's item rules."""
+    """The saved row, the overall and section progress, and every panel that shows the gate,
+    actions or sign-offs (a change makes sign-offs stale): one narrow read of the answers serves
+    the progress bars and the gate's item rules, one read of the sign-offs the rest."""
     rows = item_rows(review)
     item_id = response.item_id
     mine = next(row for row in rows if row[0] == item_id)  # an ItemRow tuple
@@ -179,10 +196,14 @@ def _answer_json(request, review, response, changed):
     overall, progress_by_section = progress_from_rows(rows, only={section_id})
     can_answer = perms.can_answer(request.user, review) and not review.is_read_only
     # A save that changed the answer moved the content under the review's lock: it made every
-    # current sign-off stale and every override lapse, and new ones need that lock too. As of
-    # the save's commit there are none of either: two reads fewer.
-    settled = {"signoffs": (), "overrides": {}} if changed else {}
-    gate = evaluate_gate(review, request.user, data=GateData(review, items=rows, **settled))
+    # override lapse, and new ones need that lock too. As of the save's commit there are none.
+    settled = {"overrides": {}} if changed else {}
+    signoffs = reads.signoffs(review)
+    gate = evaluate_gate(
+        review,
+        request.user,
+        data=reads.PageGateData(review, items=rows, signoffs=signoffs, **settled),
+    )
     row_html = RowRenderer(
         review,
         can_answer=can_answer,
@@ -208,6 +229,7 @@ def _answer_json(request, review, response, changed):
             "gate": {"ready": gate.ready},
             "row_html": row_html,
             "gate_html": gate_html,
+            **_side_panels_html(request, review, gate, overall, signoffs),
         }
     )
 
