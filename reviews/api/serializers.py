@@ -261,9 +261,16 @@ class ResponseSerializer(serializers.ModelSerializer):
             "note",
             "version",
             "needs_recheck",
+            "reset_reason",
             "answered_by",
             "answered_at",
         ]
+        extra_kwargs = {
+            "reset_reason": {
+                "help_text": "Set when the system put the answer back to re-check, naming the "
+                'event (e.g. "revision r2"); answered_by is then null.'
+            }
+        }
 
     def get_answered_by(self, response) -> str | None:
         return _email(response.answered_by)

@@ -589,6 +589,9 @@ def review_migrate(*, actor, review: Review, to_version: TemplateVersion) -> dic
         for r in Response.objects.filter(review=review, item__version=old).select_related("item")
     }
     new_items = list(Item.objects.filter(version=to_version))
+    # A changed item's answer goes back to re-check by the system, in the new version's name.
+    reason = f"checklist {to_version.template.slug} v{to_version.number}"[:300]
+    now = timezone.now()
     kept, reset, added, to_create, to_update = [], [], [], [], []
     for item in new_items:
         previous = old_responses.pop(item.key, None)
@@ -603,15 +606,28 @@ def review_migrate(*, actor, review: Review, to_version: TemplateVersion) -> dic
             kept.append(item.key)
         else:
             reset.append(item.key)
-            previous.verdict, previous.needs_recheck = (
-                "unanswered",
-                previous.verdict != "unanswered",
-            )
+            if previous.verdict != "unanswered":
+                previous.needs_recheck = True
+                previous.answered_by, previous.answered_at = None, now
+                previous.reset_reason = reason
+            else:
+                previous.needs_recheck, previous.reset_reason = False, ""
+            previous.verdict = "unanswered"
         to_update.append(previous)
     removed = {key: {"verdict": r.verdict, "note": r.note} for key, r in old_responses.items()}
     Response.objects.filter(pk__in=[r.pk for r in old_responses.values()]).delete()
     Response.objects.bulk_update(
-        to_update, ["item", "version", "verdict", "needs_recheck"], batch_size=500
+        to_update,
+        [
+            "item",
+            "version",
+            "verdict",
+            "needs_recheck",
+            "answered_by",
+            "answered_at",
+            "reset_reason",
+        ],
+        batch_size=500,
     )
     Response.objects.bulk_create(to_create, batch_size=500)
     progress_refresh([review.pk])

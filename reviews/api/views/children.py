@@ -172,7 +172,7 @@ class ReviewChildrenMixin:
             version=version,
         )
         # The item did not move; the answer's own fields come from the save (no re-read).
-        for name in ("verdict", "note", "version", "needs_recheck", "answered_at"):
+        for name in ("verdict", "note", "version", "needs_recheck", "reset_reason", "answered_at"):
             setattr(answer, name, getattr(saved, name))
         answer.answered_by = saved.answered_by
         return _with_etag(ResponseSerializer(answer).data, answer.version)
