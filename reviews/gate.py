@@ -443,7 +443,7 @@ def _not_author(review: Review, user, data: GateData) -> RuleResult:
         GateRule.NOT_AUTHOR,
         SATISFIED,
         title,
-        "You did not write this spec or post any of its revisions.",
+        f"The approver, {user.email}, did not write this spec or post any of its revisions.",
     )
 
 

@@ -373,6 +373,8 @@ def _transition(
     after = {"state": review.state, **(after_extra or {})}
     if comment:
         after["comment"] = comment
+    if gate is not None:
+        after["gate"] = gate.as_dict()  # the approval record: the gate as it stood
     review_event(
         actor=actor,
         review=review,
