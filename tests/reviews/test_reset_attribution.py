@@ -105,3 +105,26 @@ def test_moving_to_a_new_checklist_version_is_the_systems_too(world):
     assert response.answered_by is None
     assert response.needs_recheck
     assert response.reset_reason == f"checklist {world.version.template.slug} v2"
+
+
+def test_answers_reset_before_the_field_existed_are_credited_to_the_system(world):
+    """The data migration: the audit log names the revision of earlier resets."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("reviews.migrations.0005_response_reset_reason")
+    item = fail_then_revise(world)
+    other = world.items()["item-3"]
+    # As the rows were before: credited to the reviewer, no reason.
+    Response.objects.filter(review=world.review, item=item).update(
+        answered_by=world.reviewer, reset_reason=""
+    )
+    Response.objects.filter(review=world.review, item=other).update(
+        answered_by=world.reviewer, needs_recheck=True, reset_reason=""
+    )
+    migration.credit_resets_to_the_system(apps, None)
+    reset = Response.objects.get(review=world.review, item=item)
+    assert (reset.answered_by, reset.reset_reason) == (None, "revision r2")
+    unknown = Response.objects.get(review=world.review, item=other)
+    assert (unknown.answered_by, unknown.reset_reason) == (None, migration.SYSTEM_RESET_EARLIER)
