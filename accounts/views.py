@@ -1,6 +1,5 @@
 """Personal API tokens in the browser: list, create (the token is shown once), revoke."""
 
-from allauth.account.decorators import reauthentication_required
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import ApiToken
+from accounts.reauth import recent_authentication_required
 from accounts.services import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, token_create, token_revoke
 from config.errors import DomainError, NotFound
 
@@ -26,6 +26,12 @@ class TokenForm(forms.Form):
     )
 
 
+# The new token, kept in the (server-side) session from the POST that made it to the page that
+# shows it once: the browser then lands on the tokens page, also when the POST was resumed after
+# confirming the password (allauth answers a resumed request at /accounts/reauthenticate/).
+NEW_TOKEN_SESSION_KEY = "accounts_new_token"
+
+
 def _page(request, form, raw=None, status=200):
     tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
     return render(
@@ -39,10 +45,10 @@ def _page(request, form, raw=None, status=200):
 @never_cache
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-@reauthentication_required(allow_get=True)  # creating a token needs a recent authentication
+@recent_authentication_required(allow_get=True)  # creating a token needs a recent authentication
 def tokens(request):
     if request.method != "POST":
-        return _page(request, TokenForm())
+        return _page(request, TokenForm(), raw=request.session.pop(NEW_TOKEN_SESSION_KEY, None))
     form = TokenForm(request.POST)
     if not form.is_valid():
         return _page(request, form, status=400)
@@ -57,7 +63,8 @@ def tokens(request):
         form.add_error(None, exc.message)
         return _page(request, form, status=400)
     messages.success(request, f"Token “{issued.token.name}” created. Copy it now.")
-    return _page(request, TokenForm(), raw=issued.raw)
+    request.session[NEW_TOKEN_SESSION_KEY] = issued.raw
+    return redirect("accounts:tokens")
 
 
 @login_required

@@ -3,7 +3,7 @@
 from django import forms
 
 from checklists.models import TemplateVersion
-from reviews.models import OVERRIDABLE_RULES, FindingSeverity, GateRule, Role, Verdict
+from reviews.models import OVERRIDABLE_RULES, Decision, FindingSeverity, GateRule, Role, Verdict
 
 
 class AnswerForm(forms.Form):
@@ -28,6 +28,10 @@ class AnswerForm(forms.Form):
 
 class CommentForm(forms.Form):
     comment = forms.CharField(required=False, max_length=5_000, widget=forms.Textarea)
+
+
+class SignOffForm(CommentForm):
+    decision = forms.ChoiceField(choices=Decision.choices, required=False)
 
 
 class ReasonForm(forms.Form):

@@ -10,7 +10,8 @@ transaction, with the review row locked.
 Four eyes: the sign-offs that count toward the quorum (rule 4) come from people other than
 the approving lead and the spec's authors (:func:`spec_authors`, the one definition, also in
 queryset form for lists: :func:`reviews_authored_by`, :func:`approvable_by`). The rule names
-the sign-offs it does not count and why. Evaluated for a user who may approve, the gate is that
+the sign-offs it does not count and why. A reviewer's sign-off that requests changes never
+counts, and while it covers the current content it holds rule 4 unsatisfied (saying whose). Evaluated for a user who may approve, the gate is that
 user approving; for anyone else, no approver is assumed (rule 5 is not applicable and only the
 authors' sign-offs are set aside).
 """
@@ -367,9 +368,24 @@ def _counted_signoffs(data: GateData, approver) -> tuple[list[str], list[dict]]:
     return counted, not_counted
 
 
+def _change_requests(data: GateData) -> list[str]:
+    """The e-mails of reviewers whose sign-off on the current content requests changes, each
+    person once, in the order they signed off."""
+    emails = [
+        s.email
+        for s in data.signoffs
+        if s.role == SignOffRole.REVIEWER and s.decision == Decision.REQUEST_CHANGES and not s.stale
+    ]
+    return list(dict.fromkeys(emails))
+
+
 def _signoffs(review: Review, approver, data: GateData) -> RuleResult:
+    """Rule 4: enough current reviewer approvals from people other than the approving lead and
+    the spec's authors. A reviewer's request for changes never counts, and while it covers the
+    current content it blocks the rule (until a change makes it stale, or a lead overrides)."""
     required = review.spec.project.required_signoffs
     current, not_counted = _counted_signoffs(data, approver)
+    objections = _change_requests(data)
     have = len(current)
     message = f"{have} of {required} required reviewer sign-off(s)"
     if have < required:
@@ -381,7 +397,13 @@ def _signoffs(review: Review, approver, data: GateData) -> RuleResult:
             f" Not counted: {names}: sign-offs count only from people other than the approving"
             " lead and the spec's authors."
         )
-    if have >= required:
+    if objections:
+        message += (
+            f" Changes requested by {', '.join(objections)} on the current content: a"
+            " reviewer's request for changes blocks approval until the content changes (which"
+            " makes it stale) or a lead overrides this rule."
+        )
+    if have >= required and not objections:
         return RuleResult(GateRule.SIGNOFFS, SATISFIED, GateRule.SIGNOFFS.label, message)
     return RuleResult(
         GateRule.SIGNOFFS,
@@ -395,9 +417,10 @@ def _signoffs(review: Review, approver, data: GateData) -> RuleResult:
                 "required": required,
                 "signed": current,
                 "not_counted": not_counted,
+                "requested_changes": objections,
             }
         ],
-        required - have,
+        max(required - have, 0) + len(objections),
     )
 
 
@@ -420,7 +443,7 @@ def _not_author(review: Review, user, data: GateData) -> RuleResult:
         GateRule.NOT_AUTHOR,
         SATISFIED,
         title,
-        "You did not write this spec or post any of its revisions.",
+        f"The approver, {user.email}, did not write this spec or post any of its revisions.",
     )
 
 

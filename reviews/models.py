@@ -214,6 +214,9 @@ class Response(models.Model):
     )
     answered_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # Set when the system (not a person) put the answer back to re-check, naming the event that
+    # did it ("revision r2"); ``answered_by`` is then empty. A person's answer clears it.
+    reset_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["review", "item__position"]

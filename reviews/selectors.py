@@ -141,6 +141,7 @@ ANSWER_API_FIELDS = (
     "note",
     "version",
     "needs_recheck",
+    "reset_reason",
     "answered_by",
     "answered_at",
     "item__key",

@@ -96,17 +96,17 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
 
 def require_recent_authentication(request) -> None:
-    """Browser sessions must have confirmed the password recently before approving,
-    overriding or creating an API token, over the API as on the pages (the same check as
-    allauth's ``reauthentication_required``); personal tokens are exempt (they are scoped,
+    """Browser sessions must have authenticated recently (signed in, or confirmed the
+    password) before approving, overriding or creating an API token, over the API as on the pages (the same check as
+    ``accounts.reauth``: a sign-in counts); personal tokens are exempt (they are scoped,
     expiring credentials made for integrations)."""
-    from allauth.account.internal.flows.reauthentication import is_reauthentication_required
     from rest_framework.authentication import SessionAuthentication
 
+    from accounts.reauth import recently_authenticated
     from config.errors import Forbidden
 
     if isinstance(request.successful_authenticator, SessionAuthentication) and (
-        is_reauthentication_required(request._request, app="")
+        not recently_authenticated(request._request)
     ):
         raise Forbidden(
             "Confirm your password first (/accounts/reauthenticate/): approving, overriding "

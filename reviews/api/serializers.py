@@ -7,6 +7,7 @@ from audit.models import Event
 from config.api import InputSerializer
 from reviews.models import (
     OVERRIDABLE_RULES,
+    Decision,
     Finding,
     FindingSeverity,
     FindingStatus,
@@ -260,9 +261,16 @@ class ResponseSerializer(serializers.ModelSerializer):
             "note",
             "version",
             "needs_recheck",
+            "reset_reason",
             "answered_by",
             "answered_at",
         ]
+        extra_kwargs = {
+            "reset_reason": {
+                "help_text": "Set when the system put the answer back to re-check, naming the "
+                'event (e.g. "revision r2"); answered_by is then null.'
+            }
+        }
 
     def get_answered_by(self, response) -> str | None:
         return _email(response.answered_by)
@@ -387,7 +395,25 @@ class SignOffSerializer(serializers.ModelSerializer):
         ]
 
 
+class SignOffCreatedSerializer(SignOffSerializer):
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="What the reviewer should know (e.g. most items still unanswered); the "
+        "sign-off was recorded all the same.",
+    )
+
+    class Meta(SignOffSerializer.Meta):
+        fields = [*SignOffSerializer.Meta.fields, "warnings"]
+
+
 class SignOffCreateSerializer(InputSerializer):
+    decision = serializers.ChoiceField(
+        choices=Decision.choices,
+        default=Decision.APPROVE,
+        help_text="approve (counts toward the quorum) or request_changes (never counts; while "
+        "it covers the current content it blocks approval: gate rule signoffs).",
+    )
     comment = _text()
 
 

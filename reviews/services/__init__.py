@@ -40,6 +40,7 @@ from reviews.services.workflow import (
     review_unassign,
     review_withdraw,
     signoff_create,
+    signoff_warnings,
     why_not,
 )
 
@@ -70,6 +71,7 @@ __all__ = [
     "review_unassign",
     "review_withdraw",
     "signoff_create",
+    "signoff_warnings",
     "spec_create",
     "spec_post_revision",
     "why_not",

@@ -29,6 +29,7 @@ def response_state(response: Response) -> dict:
         "note": response.note,
         "version": response.version,
         "needs_recheck": response.needs_recheck,
+        "reset_reason": response.reset_reason,
         "answered_by": response.answered_by.email if response.answered_by_id else None,
         "answered_at": response.answered_at.isoformat() if response.answered_at else None,
     }
@@ -86,11 +87,20 @@ def _apply(actor, review: Review, entry: AnswerInput) -> tuple[Response, bool]:
     response.verdict = entry.verdict
     response.note = note
     response.needs_recheck = False
+    response.reset_reason = ""
     response.answered_by = actor
     response.answered_at = timezone.now()
     response.version += 1
     response.save(
-        update_fields=["verdict", "note", "needs_recheck", "answered_by", "answered_at", "version"]
+        update_fields=[
+            "verdict",
+            "note",
+            "needs_recheck",
+            "reset_reason",
+            "answered_by",
+            "answered_at",
+            "version",
+        ]
     )
     event = review_event(
         actor=actor,

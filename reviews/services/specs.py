@@ -132,14 +132,23 @@ def spec_post_revision(
 
 
 def _apply_revision(review: Review, revision: SpecRevision, cause) -> None:
+    """Failed answers go back to re-check, done by the system in the revision's name (never
+    credited to whoever answered them last); a closed-for-changes review reopens; sign-offs go
+    stale."""
     now = timezone.now()
+    reason = f"revision {revision.label}"
     failed = list(Response.objects.filter(review=review, verdict=Verdict.FAIL))
     for response in failed:
         response.verdict = Verdict.UNANSWERED
         response.needs_recheck = True
         response.version += 1
+        response.answered_by = None
         response.answered_at = now
-    Response.objects.bulk_update(failed, ["verdict", "needs_recheck", "version", "answered_at"])
+        response.reset_reason = reason[:300]
+    Response.objects.bulk_update(
+        failed,
+        ["verdict", "needs_recheck", "version", "answered_by", "answered_at", "reset_reason"],
+    )
     if failed:
         progress_refresh([review.pk])
     if failed:
@@ -149,7 +158,7 @@ def _apply_revision(review: Review, revision: SpecRevision, cause) -> None:
             verb="responses.recheck",
             cause=cause,
             before={"fail": len(failed)},
-            after={"recheck": [r.item_id for r in failed]},
+            after={"recheck": [r.item_id for r in failed], "reason": reason},
         )
     if review.state in (ReviewState.APPROVED, ReviewState.CHANGES_REQUESTED):
         before = review.state
@@ -162,6 +171,6 @@ def _apply_revision(review: Review, revision: SpecRevision, cause) -> None:
             verb="review.state_reset",
             cause=cause,
             before={"state": before},
-            after={"state": review.state, "revision": revision.label},
+            after={"state": review.state, "revision": revision.label, "reason": reason},
         )
     content_changed(review, cause=cause, reason=f"spec revision {revision.label} posted")

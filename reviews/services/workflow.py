@@ -32,6 +32,7 @@ from reviews.models import (
     Spec,
 )
 from reviews.notifications import notify_approved, notify_assignment, notify_changes_requested
+from reviews.selectors import review_progress
 from reviews.services._common import (
     content_changed,
     content_digest,
@@ -372,6 +373,8 @@ def _transition(
     after = {"state": review.state, **(after_extra or {})}
     if comment:
         after["comment"] = comment
+    if gate is not None:
+        after["gate"] = gate.as_dict()  # the approval record: the gate as it stood
     review_event(
         actor=actor,
         review=review,
@@ -430,9 +433,36 @@ def review_reopen(*, actor, review: Review, reason: str) -> Review:
     return _transition(actor=actor, review=review, action_name="reopen", comment=reason.strip())
 
 
+# A reviewer signing off while more than half of the items are unanswered is warned (never
+# refused: a reviewer may have reviewed one part on purpose).
+SIGNOFF_OPEN_SHARE_WARNING = 0.5
+
+
+def signoff_warnings(progress: dict) -> list[str]:
+    """What a reviewer should know before signing off, from a progress dict (``total``,
+    ``unanswered``): most items still open. Warnings, not reasons: the sign-off is allowed."""
+    total, unanswered = progress.get("total") or 0, progress.get("unanswered") or 0
+    if total and unanswered > total * SIGNOFF_OPEN_SHARE_WARNING:
+        return [
+            f"{unanswered} of {total} items are still unanswered: a sign-off says you reviewed "
+            "the current content."
+        ]
+    return []
+
+
 @transaction.atomic
-def signoff_create(*, actor, review: Review, comment: str = "") -> SignOff:
-    """A reviewer's "reviewed", covering the current content (its digest)."""
+def signoff_create(
+    *, actor, review: Review, comment: str = "", decision: str = Decision.APPROVE
+) -> SignOff:
+    """A reviewer's decision on the current content (its digest): ``approve`` ("reviewed, ready")
+    or ``request_changes``. Only approvals count toward the quorum; a current request for
+    changes blocks approval (gate rule 4) until the content changes. The returned sign-off
+    carries ``warnings`` (:func:`signoff_warnings`)."""
+    if decision not in Decision.values:
+        raise InvalidInput(
+            f"Unknown decision {decision!r}; use one of {', '.join(Decision.values)}.",
+            details={"decision": [f"Choose one of {', '.join(Decision.values)}."]},
+        )
     review = lock_review(review.pk)
     perms.require_visible(actor, review.spec.project_id, "review")
     reasons = why_not("signoff", review, actor)
@@ -444,7 +474,7 @@ def signoff_create(*, actor, review: Review, comment: str = "") -> SignOff:
                 review=review,
                 user=actor,
                 role=SignOffRole.REVIEWER,
-                decision=Decision.APPROVE,
+                decision=decision,
                 comment=comment or "",
                 digest=content_digest(review),
             )
@@ -465,6 +495,7 @@ def signoff_create(*, actor, review: Review, comment: str = "") -> SignOff:
             "comment": signoff.comment,
         },
     )
+    signoff.warnings = signoff_warnings(review_progress(review))
     return signoff
 
 
@@ -560,6 +591,9 @@ def review_migrate(*, actor, review: Review, to_version: TemplateVersion) -> dic
         for r in Response.objects.filter(review=review, item__version=old).select_related("item")
     }
     new_items = list(Item.objects.filter(version=to_version))
+    # A changed item's answer goes back to re-check by the system, in the new version's name.
+    reason = f"checklist {to_version.template.slug} v{to_version.number}"[:300]
+    now = timezone.now()
     kept, reset, added, to_create, to_update = [], [], [], [], []
     for item in new_items:
         previous = old_responses.pop(item.key, None)
@@ -574,15 +608,28 @@ def review_migrate(*, actor, review: Review, to_version: TemplateVersion) -> dic
             kept.append(item.key)
         else:
             reset.append(item.key)
-            previous.verdict, previous.needs_recheck = (
-                "unanswered",
-                previous.verdict != "unanswered",
-            )
+            if previous.verdict != "unanswered":
+                previous.needs_recheck = True
+                previous.answered_by, previous.answered_at = None, now
+                previous.reset_reason = reason
+            else:
+                previous.needs_recheck, previous.reset_reason = False, ""
+            previous.verdict = "unanswered"
         to_update.append(previous)
     removed = {key: {"verdict": r.verdict, "note": r.note} for key, r in old_responses.items()}
     Response.objects.filter(pk__in=[r.pk for r in old_responses.values()]).delete()
     Response.objects.bulk_update(
-        to_update, ["item", "version", "verdict", "needs_recheck"], batch_size=500
+        to_update,
+        [
+            "item",
+            "version",
+            "verdict",
+            "needs_recheck",
+            "answered_by",
+            "answered_at",
+            "reset_reason",
+        ],
+        batch_size=500,
     )
     Response.objects.bulk_create(to_create, batch_size=500)
     progress_refresh([review.pk])

@@ -24,10 +24,12 @@ def timeline_html(rows) -> SafeString:
         return mark_safe('<li class="muted">Nothing yet.</li>')
     tz = timezone.get_current_timezone()
     parts = []
-    for created_at, actor_id, actor_label, verb, object_repr in rows:
+    for created_at, actor_id, actor_label, verb, object_repr, reason in rows:
         when = timezone.localtime(created_at, tz).strftime("%Y-%m-%d %H:%M")
         who = "System" if actor_id is None else escape(actor_label)
         what = f" — {escape(truncate(object_repr, 80))}" if object_repr else ""
+        if actor_id is None and isinstance(reason, str) and reason:
+            what += f" ({escape(truncate(reason, 120))})"  # the event that caused it
         parts.append(
             f'<li><time class="muted">{when}</time> <strong>{who}</strong> {escape(verb)}{what}'
             "</li>"

@@ -326,16 +326,17 @@ _TIMELINE = PreparedQuery(
     lambda review_id: (
         Event.objects.filter(review_id=review_id)
         .order_by("-id")
-        .values_list("created_at", "actor_id", "actor_label", "verb", "object_repr")[
-            :TIMELINE_LIMIT
-        ]
+        .values_list(
+            "created_at", "actor_id", "actor_label", "verb", "object_repr", "after__reason"
+        )[:TIMELINE_LIMIT]
     )
 )
 
 
 def timeline(review) -> list[tuple]:
     """The review's latest events, newest first: (created_at, actor_id, actor_label, verb,
-    object_repr); no JSON before/after, no actor join (the label is stored with the event)."""
+    object_repr, reason); of the JSON before/after only the reason the system recorded for an
+    automatic change; no actor join (the label is stored with the event)."""
     return _TIMELINE.rows(review.pk)
 
 

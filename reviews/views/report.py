@@ -4,9 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from reviews.gate import evaluate_gate
 from reviews.models import Response, Verdict
-from reviews.report import SEVERITY_HEADINGS, render_csv, render_markdown
+from reviews.report import SEVERITY_HEADINGS, approval_record, render_csv, render_markdown
 from reviews.selectors import findings_for_review, section_progress
 from reviews.views._common import domain_errors, get_review
 from reviews.views.rows import load_rows
@@ -82,7 +81,7 @@ def report(request, pk: int):
             "spec": review.spec,
             "templates": build_sections(responses, section_progress(review), "all", request.user),
             "progress": _overall(None, responses),
-            "gate": evaluate_gate(review, request.user),
+            "record": approval_record(review),
             "finding_groups": groups,
         },
     )
@@ -99,7 +98,7 @@ def _download(body: str, content_type: str, filename: str) -> HttpResponse:
 def report_markdown(request, pk: int):
     review = get_review(request.user, pk)
     return _download(
-        render_markdown(review, request.user),
+        render_markdown(review),
         "text/markdown; charset=utf-8",
         f"review-{review.pk}.md",
     )

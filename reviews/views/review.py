@@ -3,16 +3,17 @@ sign-offs, the gate panel, actions and the timeline."""
 
 import contextlib
 
-from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import resolve, reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.reauth import recent_authentication_required
 from config.errors import Conflict, DomainError, NotFound
 from reviews import permissions as perms
 from reviews import services
@@ -23,9 +24,10 @@ from reviews.forms import (
     OverrideForm,
     ReasonForm,
     ResolveForm,
+    SignOffForm,
 )
-from reviews.gate import GateData, evaluate_gate, item_rows
-from reviews.models import Finding, Response, Verdict
+from reviews.gate import evaluate_gate, item_rows
+from reviews.models import Decision, Finding, Response, Verdict
 from reviews.selectors import (
     progress_from_rows,
     responses_for_review,
@@ -58,14 +60,17 @@ def _filter_mode(request) -> str:
     return mode if mode in dict(FILTERS) else "all"
 
 
-def _actions(review, user, gate):
+def _actions(review, user, gate, progress):
+    """The actions panel: each action of the review's state with the reasons it is refused
+    (the guard's), and for a sign-off the warnings (most items still open)."""
     rows = []
     for name in ACTION_ORDER:
         action = services.ACTIONS[name]
         if review.state not in action.sources:
             continue
         reasons = services.why_not(name, review, user, gate=gate)
-        rows.append({"name": name, "label": action.label, "reasons": reasons})
+        warnings = services.signoff_warnings(progress) if name == "signoff" else []
+        rows.append({"name": name, "label": action.label, "reasons": reasons, "warnings": warnings})
     return rows
 
 
@@ -117,7 +122,7 @@ def review_context(request, review, *, mode=None, overrides=None, forms=None):
         "open_findings": sum(1 for f in findings if f.status == "open"),
         "signoffs": signoffs,
         "timeline": timeline_html(reads.timeline(review)),
-        "actions": _actions(review, user, gate),
+        "actions": _actions(review, user, gate, outline.progress),
         "filters": FILTERS,
         "filter": mode,
         "can_answer": can_answer,
@@ -165,9 +170,25 @@ def section_rows(request, pk: int, section_id: int):
 # --- answers -------------------------------------------------------------------------------
 
 
+def _side_panels_html(request, review, gate, overall, signoffs) -> dict[str, str]:
+    """The actions panel and the sign-off list as the page shows them (the templates the page
+    includes), for a save that changed what they say."""
+    context = {
+        "review": review,
+        "actions": _actions(review, request.user, gate, overall),
+        "override_form_html": form_html(OverrideForm),
+        "signoffs": signoffs,
+    }
+    return {
+        "actions_html": render_to_string("reviews/_actions.html", context, request=request),
+        "signoffs_html": render_to_string("reviews/_signoffs.html", context, request=request),
+    }
+
+
 def _answer_json(request, review, response, changed):
-    """The saved row, the overall and section progress and the gate panel: one narrow read of
-    the answers serves the progress bars and the gate's item rules."""
+    """The saved row, the overall and section progress, and every panel that shows the gate,
+    actions or sign-offs (a change makes sign-offs stale): one narrow read of the answers serves
+    the progress bars and the gate's item rules, one read of the sign-offs the rest."""
     rows = item_rows(review)
     item_id = response.item_id
     mine = next(row for row in rows if row[0] == item_id)  # an ItemRow tuple
@@ -175,10 +196,14 @@ def _answer_json(request, review, response, changed):
     overall, progress_by_section = progress_from_rows(rows, only={section_id})
     can_answer = perms.can_answer(request.user, review) and not review.is_read_only
     # A save that changed the answer moved the content under the review's lock: it made every
-    # current sign-off stale and every override lapse, and new ones need that lock too. As of
-    # the save's commit there are none of either: two reads fewer.
-    settled = {"signoffs": (), "overrides": {}} if changed else {}
-    gate = evaluate_gate(review, request.user, data=GateData(review, items=rows, **settled))
+    # override lapse, and new ones need that lock too. As of the save's commit there are none.
+    settled = {"overrides": {}} if changed else {}
+    signoffs = reads.signoffs(review)
+    gate = evaluate_gate(
+        review,
+        request.user,
+        data=reads.PageGateData(review, items=rows, signoffs=signoffs, **settled),
+    )
     row_html = RowRenderer(
         review,
         can_answer=can_answer,
@@ -204,6 +229,7 @@ def _answer_json(request, review, response, changed):
             "gate": {"ready": gate.ready},
             "row_html": row_html,
             "gate_html": gate_html,
+            **_side_panels_html(request, review, gate, overall, signoffs),
         }
     )
 
@@ -324,7 +350,8 @@ def _back(review, anchor=""):
     return redirect(reverse("reviews:review", args=[review.pk]) + anchor)
 
 
-# Approving and overriding need a recent authentication (allauth's reauthentication page).
+# Approving and overriding need a recent authentication (a sign-in or a password confirmation
+# within the last minutes: ``accounts.reauth``).
 REAUTHENTICATED_ACTIONS = frozenset({"approve", "override"})
 
 
@@ -335,7 +362,7 @@ def _needs_reauthentication(request) -> bool:
 @login_required
 @domain_errors
 @require_POST
-@reauthentication_required(enabled=_needs_reauthentication)
+@recent_authentication_required(enabled=_needs_reauthentication)
 def action(request, pk: int, name: str):
     review = get_review(request.user, pk)
     if name not in services.ACTIONS:
@@ -365,20 +392,33 @@ def action(request, pk: int, name: str):
             else:
                 services.review_withdraw(actor=request.user, review=review, reason=reason)
             messages.success(request, f"Review {'reopened' if name == 'reopen' else 'withdrawn'}.")
+        elif name == "signoff":
+            form = SignOffForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, "Sign-off: " + _form_message(form))
+                return _back(review, "#actions")
+            signoff = services.signoff_create(
+                actor=request.user,
+                review=review,
+                comment=form.cleaned_data["comment"],
+                decision=form.cleaned_data["decision"] or Decision.APPROVE,
+            )
+            if signoff.decision == Decision.REQUEST_CHANGES:
+                messages.success(request, "Signed off: you requested changes.")
+            else:
+                messages.success(request, "Signed off: you approved the current content.")
+            for warning in signoff.warnings:
+                messages.warning(request, warning)
         else:
             form = CommentForm(request.POST)
             comment = form.cleaned_data["comment"] if form.is_valid() else ""
-            if name == "signoff":
-                services.signoff_create(actor=request.user, review=review, comment=comment)
-                messages.success(request, "Signed off.")
-            else:
-                fn = {
-                    "submit": services.review_submit,
-                    "request_changes": services.review_request_changes,
-                    "approve": services.review_approve,
-                }[name]
-                review = fn(actor=request.user, review=review, comment=comment)
-                messages.success(request, f"Review is now {review.get_state_display().lower()}.")
+            fn = {
+                "submit": services.review_submit,
+                "request_changes": services.review_request_changes,
+                "approve": services.review_approve,
+            }[name]
+            review = fn(actor=request.user, review=review, comment=comment)
+            messages.success(request, f"Review is now {review.get_state_display().lower()}.")
     except DomainError as exc:
         if exc.status in (403, 404):
             raise

@@ -92,11 +92,17 @@ class RowRenderer:
                 f'<a href="{self.review_url}#item-{iid}">keep theirs</a> or save to overwrite '
                 "with yours.</div>"
             )
+        when = r.answered_at.strftime("%Y-%m-%d %H:%M") if r.answered_at else ""
         if r.answered_by_id:
-            when = r.answered_at.strftime("%Y-%m-%d %H:%M") if r.answered_at else ""
             extra += (
                 f'<p class="answered muted">{escape(str(VERDICT_LABELS.get(r.verdict, r.verdict)))} · '
                 f"{escape(r.answered_by.label)} · {when}</p>"
+            )
+        elif r.needs_recheck and r.reset_reason:
+            # Put back by the system, not by a person: say what did it.
+            extra += (
+                f'<p class="answered muted">Back to re-check · {escape(r.reset_reason)} · '
+                f"{when}</p>"
             )
         return mark_safe(  # noqa: S308 - every dynamic part above is escaped
             f'<li class="{classes}" id="item-{iid}" data-item="{iid}" tabindex="-1">'
@@ -201,6 +207,7 @@ ROW_FIELDS = (
     "item__version__number",
     "item__version__title",
     "item__version__template__title",
+    "reset_reason",  # 26
 )
 
 
@@ -296,6 +303,7 @@ class Rows:
             answered_by=user,
             answered_at=at,
             version=version,
+            reset_reason=values[26],
         )
 
     def gate_rows(self) -> list[tuple]:

@@ -1,7 +1,8 @@
 // Specgate's page script. Pages work without it; it upgrades them:
 // answers save at once (no reload), notes save when left and after a pause in typing (marked
 // until saved; leaving the page with one unsaved asks), progress bars and the gate panel update
-// in place, a conflicting edit by someone else is shown (never silently overwritten), and
+// in place, so do the actions panel and the sign-off list (a change makes sign-offs stale), a
+// conflicting edit by someone else is shown (never silently overwritten), and
 // j/k/p/f/n and "/" work from the keyboard on the review page (never while typing in a field;
 // Escape leaves the field for the item).
 "use strict";
@@ -81,10 +82,34 @@
     return li;
   }
 
-  function replaceGate(html) {
-    const gate = document.getElementById("gate");
-    if (gate && html) {
-      gate.innerHTML = html;
+  // A panel's content as the server rendered it for this save (the gate, the actions and the
+  // sign-off list: a change makes sign-offs stale, which all three say).
+  // What the reader typed or chose in the panel's fields (a comment, an override's
+  // justification) stays, and so does the focus.
+  function replacePanel(id, html) {
+    const panel = document.getElementById(id);
+    if (!panel || typeof html !== "string") {
+      return;
+    }
+    const kept = [];
+    panel.querySelectorAll("input[id], textarea[id], select[id]").forEach(function (field) {
+      if (field.type === "radio" || field.type === "checkbox") {
+        kept.push([field.id, "checked", field.checked]);
+      } else if (field.tagName === "SELECT" || field.value !== field.defaultValue) {
+        kept.push([field.id, "value", field.value]);
+      }
+    });
+    const focused = panel.contains(document.activeElement) ? document.activeElement.id : "";
+    panel.innerHTML = html;
+    kept.forEach(function (entry) {
+      const field = document.getElementById(entry[0]);
+      if (field && panel.contains(field) && !field.disabled) {
+        field[entry[1]] = entry[2];
+      }
+    });
+    const refocus = focused && document.getElementById(focused);
+    if (refocus && panel.contains(refocus)) {
+      refocus.focus();
     }
   }
 
@@ -375,7 +400,9 @@
       }
       updateCounts("overall", data.progress.overall);
       updateCounts("section-" + data.progress.section.id, data.progress.section);
-      replaceGate(data.gate_html);
+      replacePanel("gate", data.gate_html);
+      replacePanel("actions", data.actions_html);
+      replacePanel("signoffs", data.signoffs_html);
       row.classList.add("saved");
       const rowForm = row.querySelector("form.answer");
       if (rowForm && unsaved(rowForm)) {

@@ -35,6 +35,8 @@ def test_the_page_does_not_offer_a_token_that_never_expires(signed_in):
 
 def test_the_page_makes_an_expiring_token(signed_in):
     client, user = signed_in
-    response = client.post(reverse("accounts:tokens"), {"name": "CI", "expires_in_days": "30"})
-    assert response.status_code == 200
+    response = client.post(
+        reverse("accounts:tokens"), {"name": "CI", "expires_in_days": "30"}, follow=True
+    )
+    assert response.redirect_chain == [(reverse("accounts:tokens"), 302)]
     assert ApiToken.objects.get(user=user).expires_at is not None

@@ -623,7 +623,7 @@ WRITES = {
         None,
         lambda d, t: "/tokens/",
         lambda d, t: {"name": "matrix token", "expires_in_days": "30"},
-        200,
+        302,  # to the tokens page, which shows the new token once
         lambda d, t, r: ApiToken.objects.filter(name="matrix token").exists(),
         None,
     ),
@@ -991,7 +991,9 @@ def test_api_signoff_and_finding_ignore_digest_user_and_status(data):
     signoff = SignOff.objects.get(pk=resp.json()["id"])
     review = Review.objects.get(pk=world.review.pk)
     assert signoff.user_id == world.reviewer.pk
-    assert (signoff.role, signoff.decision, signoff.stale) == ("reviewer", "approve", False)
+    # The decision is the reviewer's own to make (approve or request changes); who, the role,
+    # the staleness and the digest are not.
+    assert (signoff.role, signoff.decision, signoff.stale) == ("reviewer", "request_changes", False)
     assert signoff.digest == content_digest(review)
     resp = client.post(
         f"/api/v1/reviews/{world.review.pk}/findings/",

@@ -215,7 +215,7 @@ def test_token_name_is_escaped_when_created_listed_and_revoked(db):
     client = Client()
     client.force_login(user)
     record_reauthentication(client, user)
-    created = client.post("/tokens/", {"name": text("token"), "expires_in_days": "30"})
+    created = client.post("/tokens/", {"name": text("token"), "expires_in_days": "30"}, follow=True)
     assert created.status_code == 200
     token = user.api_tokens.get()
     revoked = client.post(f"/tokens/{token.pk}/revoke/", follow=True)

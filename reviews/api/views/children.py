@@ -21,6 +21,7 @@ from reviews.api.serializers import (
     OverrideSerializer,
     ResponseSerializer,
     ResponseWriteSerializer,
+    SignOffCreatedSerializer,
     SignOffCreateSerializer,
     SignOffSerializer,
 )
@@ -171,7 +172,7 @@ class ReviewChildrenMixin:
             version=version,
         )
         # The item did not move; the answer's own fields come from the save (no re-read).
-        for name in ("verdict", "note", "version", "needs_recheck", "answered_at"):
+        for name in ("verdict", "note", "version", "needs_recheck", "reset_reason", "answered_at"):
             setattr(answer, name, getattr(saved, name))
         answer.answered_by = saved.answered_by
         return _with_etag(ResponseSerializer(answer).data, answer.version)
@@ -296,7 +297,11 @@ class ReviewChildrenMixin:
     @extend_schema(
         methods=["POST"],
         request=SignOffCreateSerializer,
-        responses={201: SignOffSerializer, **errors(400, 401, 403, 404, 409)},
+        responses={201: SignOffCreatedSerializer, **errors(400, 401, 403, 404, 409)},
+        description="A reviewer's sign-off on the current content: `decision` is `approve` "
+        "(default; counts toward the gate's quorum) or `request_changes` (never counts, and "
+        "blocks approval while it covers the current content). Signing off while most items are "
+        "unanswered is allowed (201) and says so in `warnings`.",
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def signoffs(self, request, pk=None):
@@ -307,9 +312,12 @@ class ReviewChildrenMixin:
         serializer = SignOffCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         signoff = signoff_create(
-            actor=request.user, review=review, comment=serializer.validated_data.get("comment", "")
+            actor=request.user,
+            review=review,
+            comment=serializer.validated_data.get("comment", ""),
+            decision=serializer.validated_data["decision"],
         )
-        return Response(SignOffSerializer(signoff).data, status=status.HTTP_201_CREATED)
+        return Response(SignOffCreatedSerializer(signoff).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         methods=["GET"], responses={200: OverrideSerializer(many=True), **errors(400, 401, 404)}

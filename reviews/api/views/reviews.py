@@ -226,7 +226,7 @@ class ReviewViewSet(
             response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
             return response
         response = HttpResponse(
-            render_markdown(review, request.user), content_type="text/markdown; charset=utf-8"
+            render_markdown(review), content_type="text/markdown; charset=utf-8"
         )
         response["Content-Disposition"] = f'inline; filename="{name}.md"'
         return response
