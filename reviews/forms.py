@@ -14,6 +14,10 @@ class AnswerForm(forms.Form):
     verdict = forms.ChoiceField(choices=Verdict.choices, required=False)
     note = forms.CharField(required=False, max_length=10_000, strip=True)
     version = forms.IntegerField(required=False, min_value=1)
+    # "Overwrite with mine" after a conflict: the version of the other person's answer that the
+    # reader was shown and chose to save over. A plain save keeps ``version``, the one the
+    # reader's page had, and so meets the conflict again instead of overwriting.
+    overwrite = forms.IntegerField(required=False, min_value=1)
 
     def clean(self):
         data = super().clean()

@@ -247,7 +247,7 @@ def answer(request, pk: int, item_id: int):
             item_id=item_id,
             verdict=data["verdict"],
             note=data["note"],
-            version=data["version"],
+            version=data["overwrite"] or data["version"],
         )
     except Conflict as exc:
         current = (exc.details or {}).get("current")
@@ -302,10 +302,10 @@ def _answer_page_error(request, review, item_id, message, data, *, status, confl
             "who": response.answered_by.label if response.answered_by_id else "Someone",
             "verdict_label": dict(Verdict.choices).get(conflict.get("verdict"), ""),
         }
-        response.version = conflict.get("version", response.version)
-    else:
-        with contextlib.suppress(TypeError, ValueError):
-            response.version = int(data.get("version") or response.version)
+    # The form keeps the version the reader's page had, also after a conflict: only the
+    # conflict's "Overwrite with mine" (which carries theirs) saves over the newer answer.
+    with contextlib.suppress(TypeError, ValueError):
+        response.version = int(data.get("version") or response.version)
     verdict = data.get("verdict")
     if verdict in ("pass", "fail", "na"):
         response.verdict = verdict

@@ -83,15 +83,7 @@ class RowRenderer:
         readonly = "" if self.can_answer else " readonly"
         extra = ""
         if conflict:
-            theirs = escape(str(conflict.get("verdict_label", "")))
-            if conflict.get("note"):
-                theirs += f" — “{escape(conflict['note'])}”"
-            extra += (
-                f'<div class="conflict" role="alert"><strong>{escape(conflict["who"])} changed '
-                f"this meanwhile:</strong> {theirs}. Your input is kept: "
-                f'<a href="{self.review_url}#item-{iid}">keep theirs</a> or save to overwrite '
-                "with yours.</div>"
-            )
+            extra += self._conflict(iid, conflict)
         if r.answered_by_id:
             when = r.answered_at.strftime("%Y-%m-%d %H:%M") if r.answered_at else ""
             extra += (
@@ -116,6 +108,26 @@ class RowRenderer:
             f"{save}</div>"
             f'<p class="field-error" id="err-{iid}">{escape(str(error))}</p>{extra}'
             "</form></li>"
+        )
+
+    def _conflict(self, iid: int, conflict: dict) -> str:
+        """The other person's newer answer, and the reader's two choices: keep theirs (the page
+        afresh) or overwrite with mine (a save carrying their version; the form's own Save
+        keeps the reader's older version, so it meets the conflict again)."""
+        who = escape(conflict["who"])
+        verdict = conflict.get("verdict") or ""
+        note = conflict.get("note") or ""
+        theirs = escape(str(conflict.get("verdict_label", "")))
+        # Their note is quoted as written: no full stop after its own closing quote.
+        theirs += f" — “{escape(note)}”" if note else "."
+        version = int(conflict.get("version") or 0)
+        return (
+            f'<div class="conflict" role="alert" data-who="{who}" data-verdict="{escape(verdict)}"'
+            f' data-note="{escape(note)}" data-version="{version}"><strong>{who} changed this '
+            f"meanwhile:</strong> {theirs} Your input is kept above; choose: "
+            f'<a href="{self.review_url}?item={iid}#item-{iid}" class="keep-theirs">Keep theirs'
+            f'</a> <button type="submit" name="overwrite" value="{version}" class="overwrite">'
+            "Overwrite with mine</button></div>"
         )
 
 
