@@ -38,6 +38,7 @@ class RowRenderer:
     ):
         self.review_url = reverse("reviews:review", args=[review.pk])
         self.answer_prefix = reverse("reviews:answer", args=[review.pk, 0])[:-2]
+        self.finding_url = reverse("reviews:finding_new", args=[review.pk])
         self.can_answer = can_answer
         self.csrf = CSRF_SLOT if csrf_token is None else csrf_input(csrf_token)
         self.filter_input = (
@@ -79,7 +80,12 @@ class RowRenderer:
             for value, cls, label in CHOICES
         )
         hint = "required for fail" if item.optional else "required for fail or N/A"
-        save = '<button type="submit" class="save">Save</button>' if self.can_answer else ""
+        save = ""
+        if self.can_answer:  # who may answer may raise findings (reviewers and leads)
+            save = (
+                '<button type="submit" class="save">Save</button> <a class="raise-finding" '
+                f'href="{self.finding_url}?item={iid}#raise-finding">Raise finding</a>'
+            )
         readonly = "" if self.can_answer else " readonly"
         extra = ""
         if conflict:

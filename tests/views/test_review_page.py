@@ -201,7 +201,7 @@ def test_full_flow_without_js(world, as_user):
         assert resp.status_code == 302, resp.content
     resp = reviewer.post(
         reverse("reviews:finding_raise", args=[review.pk]),
-        {"severity": "critical", "title": "No rollback plan", "item_key": "item-3"},
+        {"severity": "critical", "title": "No rollback plan", "item": world.items()["item-3"].pk},
     )
     assert resp.status_code == 302
     finding = review.findings.get()
