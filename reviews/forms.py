@@ -14,6 +14,10 @@ class AnswerForm(forms.Form):
     verdict = forms.ChoiceField(choices=Verdict.choices, required=False)
     note = forms.CharField(required=False, max_length=10_000, strip=True)
     version = forms.IntegerField(required=False, min_value=1)
+    # "Overwrite with mine" after a conflict: the version of the other person's answer that the
+    # reader was shown and chose to save over. A plain save keeps ``version``, the one the
+    # reader's page had, and so meets the conflict again instead of overwriting.
+    overwrite = forms.IntegerField(required=False, min_value=1)
 
     def clean(self):
         data = super().clean()
@@ -47,13 +51,27 @@ class OverrideForm(forms.Form):
 
 
 class FindingForm(forms.Form):
+    """A new finding. ``items``: the review's items as choices grouped by section,
+    ``[(section title, [(item id, item text), …]), …]``; the finding form page offers them
+    (by their text, chosen by id), the short form at the foot of the review page does not
+    (its findings are about the spec as a whole)."""
+
     severity = forms.ChoiceField(choices=FindingSeverity.choices)
     title = forms.CharField(max_length=300)
-    item_key = forms.CharField(required=False, max_length=80, label="Checklist item key (optional)")
+    item = forms.TypedChoiceField(
+        coerce=int, empty_value=None, required=False, label="Checklist item (optional)"
+    )
     location = forms.CharField(required=False, max_length=500)
     impact = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     recommendation = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     verification = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, items=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if items is None:
+            del self.fields["item"]
+        else:
+            self.fields["item"].choices = [("", "— none: the spec as a whole —"), *items]
 
 
 class ResolveForm(forms.Form):

@@ -20,6 +20,7 @@ urlpatterns = [
     path("reviews/<int:pk>/actions/<slug:name>/", views.action, name="action"),
     path("reviews/<int:pk>/reviewers/", views.assign, name="assign"),
     path("reviews/<int:pk>/findings/", views.finding_raise, name="finding_raise"),
+    path("reviews/<int:pk>/findings/new/", views.finding_new, name="finding_new"),
     path(
         "reviews/<int:pk>/findings/<int:fid>/resolve/",
         views.finding_resolve,

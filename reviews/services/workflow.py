@@ -15,11 +15,12 @@ from django.utils import timezone
 from checklists.models import Item, Section, TemplateVersion, VersionStatus
 from config.errors import Conflict, Forbidden, InvalidInput
 from reviews import permissions as perms
-from reviews.gate import evaluate_gate, spec_authors
+from reviews.gate import active_overrides, evaluate_gate, spec_authors
 from reviews.models import (
     OVERRIDABLE_RULES,
     Assignment,
     Decision,
+    GateRule,
     Membership,
     Override,
     Response,
@@ -499,6 +500,34 @@ def signoff_create(
     return signoff
 
 
+def second_override_reason(review: Review, rule: str) -> tuple[str, Override] | None:
+    """Why ``rule`` may not be overridden again on ``review`` now: an override of it is still
+    active (granted for the current content and not expired). None when it may."""
+    active = active_overrides(review).get(rule)
+    if active is None:
+        return None
+    until = "until the content changes"
+    if active.expires_at is not None:
+        expiry = timezone.localtime(active.expires_at).strftime("%Y-%m-%d %H:%M")
+        until = f"until {expiry} or until the content changes"
+    reason = (
+        f"“{GateRule(rule).label}” is already overridden by {active.granted_by.label} {until}; "
+        "a second override of it is refused while that one is active."
+    )
+    return reason, active
+
+
+def _refuse_second_override(review: Review, rule: str) -> None:
+    refusal = second_override_reason(review, rule)
+    if refusal is not None:
+        reason, active = refusal
+        raise Conflict(
+            f"Cannot override: {reason}",
+            code="already_overridden",
+            details={"reasons": [reason], "rule": rule, "override": active.pk},
+        )
+
+
 @transaction.atomic
 def override_grant(
     *, actor, review: Review, rule: str, justification: str, expires_at: datetime | None = None
@@ -523,6 +552,7 @@ def override_grant(
     reasons = why_not("override", review, actor)
     if reasons:
         _refuse("override", review, actor, reasons)
+    _refuse_second_override(review, rule)
     override = Override.objects.create(
         review=review,
         rule=rule,

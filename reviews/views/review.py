@@ -273,7 +273,7 @@ def answer(request, pk: int, item_id: int):
             item_id=item_id,
             verdict=data["verdict"],
             note=data["note"],
-            version=data["version"],
+            version=data["overwrite"] or data["version"],
         )
     except Conflict as exc:
         current = (exc.details or {}).get("current")
@@ -328,10 +328,10 @@ def _answer_page_error(request, review, item_id, message, data, *, status, confl
             "who": response.answered_by.label if response.answered_by_id else "Someone",
             "verdict_label": dict(Verdict.choices).get(conflict.get("verdict"), ""),
         }
-        response.version = conflict.get("version", response.version)
-    else:
-        with contextlib.suppress(TypeError, ValueError):
-            response.version = int(data.get("version") or response.version)
+    # The form keeps the version the reader's page had, also after a conflict: only the
+    # conflict's "Overwrite with mine" (which carries theirs) saves over the newer answer.
+    with contextlib.suppress(TypeError, ValueError):
+        response.version = int(data.get("version") or response.version)
     verdict = data.get("verdict")
     if verdict in ("pass", "fail", "na"):
         response.verdict = verdict
@@ -430,26 +430,72 @@ def _form_message(form) -> str:
     return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
 
 
+def _item_choices(review) -> list:
+    """The review's items by their text, grouped by section (a group under its section), in
+    checklist order: ``FindingForm``'s choices."""
+    rows = (
+        Response.objects.filter(review=review)
+        .order_by("item__version_id", "item__position")
+        .values_list(
+            "item_id", "item__text", "item__section__title", "item__section__parent__title"
+        )
+    )
+    groups: dict[str, list] = {}
+    for item_id, text, section, parent in rows:
+        title = f"{parent} › {section}" if parent else section
+        groups.setdefault(title, []).append((item_id, text))
+    return list(groups.items())
+
+
+def _finding_form_page(request, review, form, *, item_id=None, status=200):
+    """The finding form on a page of its own (from an item's row, and after any error): the
+    chosen item shown by its text, every error at its field, what was typed kept."""
+    texts = {pk: text for _, group in form.fields["item"].choices[1:] for pk, text in group}
+    context = {
+        "review": review,
+        "spec": review.spec,
+        "project": review.spec.project,
+        "form": form,
+        "item_id": item_id if item_id in texts else None,
+        "item_text": texts.get(item_id, ""),
+    }
+    return render(request, "reviews/finding_form.html", context, status=status)
+
+
+def _require_raise(request, review) -> None:
+    perms.require(
+        perms.can_raise_finding(request.user, review),
+        request.user,
+        review.spec.project_id,
+        "Only reviewers and leads raise findings.",
+        "review",
+    )
+
+
+@login_required
+@domain_errors
+@require_http_methods(["GET", "HEAD"])
+def finding_new(request, pk: int):
+    """The finding form; ``?item=<id>`` (an item row's "Raise finding") chooses the item."""
+    review = get_review(request.user, pk)
+    _require_raise(request, review)
+    raw = request.GET.get("item", "")
+    item_id = int(raw) if raw.isdigit() else None
+    form = FindingForm(items=_item_choices(review), initial={"item": item_id})
+    return _finding_form_page(request, review, form, item_id=item_id)
+
+
 @login_required
 @domain_errors
 @require_POST
 def finding_raise(request, pk: int):
     review = get_review(request.user, pk)
-    form = FindingForm(request.POST)
+    form = FindingForm(request.POST, items=_item_choices(review))
+    raw = request.POST.get("item", "")
+    typed_item = int(raw) if raw.isdigit() else None
     if not form.is_valid():
-        messages.error(request, "The finding was not raised: " + _form_message(form))
-        return _back(review, "#findings")
+        return _finding_form_page(request, review, form, item_id=typed_item, status=400)
     data = form.cleaned_data
-    item_id = None
-    if data["item_key"]:
-        item_id = (
-            Response.objects.filter(review=review, item__key=data["item_key"].strip())
-            .values_list("item_id", flat=True)
-            .first()
-        )
-        if item_id is None:
-            messages.error(request, f"No item with key {data['item_key']} in this review.")
-            return _back(review, "#findings")
     try:
         finding = services.finding_raise(
             actor=request.user,
@@ -460,15 +506,27 @@ def finding_raise(request, pk: int):
             impact=data["impact"],
             recommendation=data["recommendation"],
             verification=data["verification"],
-            item_id=item_id,
+            item_id=data["item"],
         )
     except DomainError as exc:
         if exc.status in (403, 404):
             raise
-        flash_error(request, exc)
-        return _back(review, "#findings")
+        _form_errors_from(form, exc)
+        return _finding_form_page(request, review, form, item_id=typed_item, status=exc.status)
     messages.success(request, f"Finding #{finding.pk} raised.")
     return _back(review, f"#finding-{finding.pk}")
+
+
+def _form_errors_from(form, exc: DomainError) -> None:
+    """A service's refusal on the form: at the fields it names, else above the fields."""
+    details = exc.details if isinstance(exc.details, dict) else {}
+    placed = False
+    for field, errors in details.items():
+        if field in form.fields:
+            form.add_error(field, errors if isinstance(errors, list) else [str(errors)])
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
 
 
 def _get_finding(review, fid) -> Finding:

@@ -38,6 +38,7 @@ class RowRenderer:
     ):
         self.review_url = reverse("reviews:review", args=[review.pk])
         self.answer_prefix = reverse("reviews:answer", args=[review.pk, 0])[:-2]
+        self.finding_url = reverse("reviews:finding_new", args=[review.pk])
         self.can_answer = can_answer
         self.csrf = CSRF_SLOT if csrf_token is None else csrf_input(csrf_token)
         self.filter_input = (
@@ -79,19 +80,16 @@ class RowRenderer:
             for value, cls, label in CHOICES
         )
         hint = "required for fail" if item.optional else "required for fail or N/A"
-        save = '<button type="submit" class="save">Save</button>' if self.can_answer else ""
+        save = ""
+        if self.can_answer:  # who may answer may raise findings (reviewers and leads)
+            save = (
+                '<button type="submit" class="save">Save</button> <a class="raise-finding" '
+                f'href="{self.finding_url}?item={iid}#raise-finding">Raise finding</a>'
+            )
         readonly = "" if self.can_answer else " readonly"
         extra = ""
         if conflict:
-            theirs = escape(str(conflict.get("verdict_label", "")))
-            if conflict.get("note"):
-                theirs += f" — “{escape(conflict['note'])}”"
-            extra += (
-                f'<div class="conflict" role="alert"><strong>{escape(conflict["who"])} changed '
-                f"this meanwhile:</strong> {theirs}. Your input is kept: "
-                f'<a href="{self.review_url}#item-{iid}">keep theirs</a> or save to overwrite '
-                "with yours.</div>"
-            )
+            extra += self._conflict(iid, conflict)
         when = r.answered_at.strftime("%Y-%m-%d %H:%M") if r.answered_at else ""
         if r.answered_by_id:
             extra += (
@@ -122,6 +120,26 @@ class RowRenderer:
             f"{save}</div>"
             f'<p class="field-error" id="err-{iid}">{escape(str(error))}</p>{extra}'
             "</form></li>"
+        )
+
+    def _conflict(self, iid: int, conflict: dict) -> str:
+        """The other person's newer answer, and the reader's two choices: keep theirs (the page
+        afresh) or overwrite with mine (a save carrying their version; the form's own Save
+        keeps the reader's older version, so it meets the conflict again)."""
+        who = escape(conflict["who"])
+        verdict = conflict.get("verdict") or ""
+        note = conflict.get("note") or ""
+        theirs = escape(str(conflict.get("verdict_label", "")))
+        # Their note is quoted as written: no full stop after its own closing quote.
+        theirs += f" — “{escape(note)}”" if note else "."
+        version = int(conflict.get("version") or 0)
+        return (
+            f'<div class="conflict" role="alert" data-who="{who}" data-verdict="{escape(verdict)}"'
+            f' data-note="{escape(note)}" data-version="{version}"><strong>{who} changed this '
+            f"meanwhile:</strong> {theirs} Your input is kept above; choose: "
+            f'<a href="{self.review_url}?item={iid}#item-{iid}" class="keep-theirs">Keep theirs'
+            f'</a> <button type="submit" name="overwrite" value="{version}" class="overwrite">'
+            "Overwrite with mine</button></div>"
         )
 
 

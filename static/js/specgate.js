@@ -12,7 +12,10 @@
   // A note saves after this pause in typing (and at once when its field is left).
   const NOTE_PAUSE_MS = 1000;
   const NOTE_STATES = { unsaved: "Unsaved", saving: "Saving…", saved: "Saved" };
-  const CONFLICT_MARK = "Not saved: someone else changed this item (see above).";
+  const CONFLICT_MARK = "Not saved: someone else changed this item (see below).";
+  // A save while a conflict is unresolved: it would go over the other person's answer.
+  const CONFLICT_CHOOSE = "Someone else changed this item: choose “Keep theirs” or " +
+    "“Overwrite with mine” below; nothing is saved until you do.";
 
   function say(text) {
     if (status) {
@@ -244,8 +247,9 @@
     const strong = document.createElement("strong");
     strong.textContent = who + " changed this meanwhile: ";
     box.appendChild(strong);
+    // Their note is quoted as written: no full stop after its own closing quote.
     box.appendChild(document.createTextNode(
-      verdictLabel(current.verdict) + (current.note ? " — “" + current.note + "”" : "") + ". "
+      verdictLabel(current.verdict) + (current.note ? " — “" + current.note + "” " : ". ")
     ));
     const keep = document.createElement("button");
     keep.type = "button";
@@ -259,10 +263,9 @@
     box.appendChild(document.createTextNode(" "));
     box.appendChild(mine);
     form.querySelector(".field-error").after(box);
-    // The user's own input stays in the form; the version moves to theirs so that
-    // "overwrite with mine" is a deliberate save over the newer answer. Until the reader
-    // chooses, the note does not save on its own.
-    form.elements.version.value = current.version;
+    // The user's own input stays in the form, and so does the version the page had: only
+    // "overwrite with mine" saves with theirs. Until the reader chooses, no save goes out
+    // (Save, a verdict or the note saving on its own).
     form.dataset.conflict = "1";
     markTouched(form, "error", CONFLICT_MARK);
     keep.addEventListener("click", function () {
@@ -270,7 +273,9 @@
       radios.forEach(function (r) { r.checked = r.value === current.verdict; });
       form.elements.note.value = current.note || "";
       remember(form, current.verdict, (current.note || "").trim());
+      form.elements.version.value = current.version;
       form.dataset.conflict = "";
+      showError(form, "");
       li.className = "item v-" + current.verdict;
       box.remove();
       markTouched(form, "saved");
@@ -287,7 +292,7 @@
         form.elements.note.value = current.note || "";
       }
       box.remove();
-      submit(form);
+      submit(form, { overwrite: current.version });
     });
     li.classList.add("has-error");
     if (!quiet) {
@@ -307,15 +312,20 @@
   }
 
   // Saves the item's verdict and note. ``auto``: a note saving on its own (it never takes the
-  // focus); ``byKey``: a keyboard shortcut chose the verdict.
+  // focus); ``byKey``: a keyboard shortcut chose the verdict; ``overwrite``: the version of
+  // the other person's answer the reader chose to overwrite after a conflict.
   async function submit(form, options) {
     const opts = options || {};
     const li = form.closest("li.item");
     const verdict = chosenVerdict(form);
     const note = form.elements.note;
-    if (!opts.auto) {
-      form.dataset.conflict = "";  // a deliberate save goes over a conflict
+    if (form.dataset.conflict === "1" && !opts.overwrite) {
+      showError(form, CONFLICT_CHOOSE);
+      markTouched(form, "error", CONFLICT_MARK);
+      say("Not saved: " + CONFLICT_CHOOSE);
+      return;
     }
+    form.dataset.conflict = "";
     if (verdict === "unanswered" && !opts.auto && !noteText(form)) {
       showError(form, "Choose pass, fail or N/A.");
       return;
@@ -343,6 +353,9 @@
     form.sent = { verdict: verdict, note: noteText(form) };
     const body = new FormData(form);
     body.set("verdict", verdict);  // a note on an item not answered yet saves as unanswered
+    if (opts.overwrite) {
+      body.set("version", opts.overwrite);
+    }
     if (!opts.auto) {
       li.classList.add("saving");
     }
@@ -459,7 +472,15 @@
         saveNote(form);
       }
     });
-    if (unsaved(form)) {  // input the browser restored (back, reload) and the server never had
+    // A conflict the server showed (a save without this script): the same choices, with the
+    // other person's answer as what the server holds.
+    const shown = form.querySelector(".conflict[data-version]");
+    if (shown) {
+      const current = { verdict: shown.dataset.verdict, note: shown.dataset.note,
+        version: shown.dataset.version, answered_by_label: shown.dataset.who };
+      remember(form, current.verdict, current.note.trim());
+      showConflict(form, current, true);
+    } else if (unsaved(form)) {  // input the browser restored (back, reload) and the server never had
       markNote(form, "unsaved");
       scheduleNote(form);
     }

@@ -227,19 +227,19 @@ def test_token_name_is_escaped_when_created_listed_and_revoked(db):
 
 
 def test_flash_messages_echoing_input_are_escaped(db):
-    """The finding form's item key comes back in an error message on the next page."""
+    """The finding form's item choice comes back in an error message on the form's page."""
     world = make_world()
     review_submit(actor=world.author, review=world.review)
     client = Client()
     client.force_login(world.reviewer)
     response = client.post(
         f"/reviews/{world.review.pk}/findings/",
-        {"severity": "critical", "title": "T", "item_key": MARKERS["token"] + SCRIPT},
+        {"severity": "critical", "title": "T", "item": MARKERS["token"] + SCRIPT},
         follow=True,
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     body = response.content.decode()
-    assert not problems_in(body, "review after a refused finding")
+    assert not problems_in(body, "finding form after a refused finding")
     assert "token" in shown(body)
 
 

@@ -288,7 +288,7 @@ def test_bad_input_never_500(world, as_user):
     resolve = reverse("reviews:finding_resolve", args=[world.review.pk, 999999])
     assert client.post(resolve, {"status": "resolved", "note": "x"}).status_code == 404
     resp = client.post(reverse("reviews:finding_raise", args=[world.review.pk]), {"title": ""})
-    assert resp.status_code == 302
+    assert resp.status_code == 400  # the form again, with the errors at their fields
 
 
 def test_read_only_review_refuses_answers(world, as_user):

@@ -103,11 +103,31 @@ def test_conflict_keeps_my_input_and_shows_theirs(world, as_user):
     body = resp.content.decode()
     assert "changed this meanwhile" in body
     assert "theirs" in body and ">mine</textarea>" in body
-    assert 'name="version" value="2"' in body
-    # Overwrite with mine: resubmitting with the new version wins.
-    resp = client.post(_answer_url(world, item), {"verdict": "fail", "note": "mine", "version": 2})
+    # The form keeps the version the reader had: its plain Save meets the conflict again.
+    assert 'name="version" value="1"' in body
+    assert 'name="version" value="2"' not in body
+    resp = client.post(_answer_url(world, item), {"verdict": "fail", "note": "mine", "version": 1})
+    assert resp.status_code == 409
+    assert Response.objects.get(review=world.review, item=item).note == "theirs"
+    # Overwrite with mine is its own button, carrying their version: that one wins.
+    assert 'name="overwrite" value="2"' in resp.content.decode()
+    resp = client.post(
+        _answer_url(world, item), {"verdict": "fail", "note": "mine", "version": 1, "overwrite": 2}
+    )
     assert resp.status_code == 302
     assert Response.objects.get(review=world.review, item=item).note == "mine"
+
+
+def test_conflict_box_quotes_their_note_without_doubled_punctuation(world, as_user):
+    item = world.items()["item-1"]
+    response_save(
+        actor=world.lead, review=world.review, item_id=item.pk, verdict="fail",
+        note="Retries are unbounded for 502.",
+    )  # fmt: skip
+    client = as_user(world.reviewer)
+    resp = client.post(_answer_url(world, item), {"verdict": "pass", "version": 1})
+    body = resp.content.decode()
+    assert "for 502.”" in body and "for 502.”." not in body
 
 
 def test_json_answer_returns_row_progress_and_gate(world, as_user):
@@ -181,7 +201,7 @@ def test_full_flow_without_js(world, as_user):
         assert resp.status_code == 302, resp.content
     resp = reviewer.post(
         reverse("reviews:finding_raise", args=[review.pk]),
-        {"severity": "critical", "title": "No rollback plan", "item_key": "item-3"},
+        {"severity": "critical", "title": "No rollback plan", "item": world.items()["item-3"].pk},
     )
     assert resp.status_code == 302
     finding = review.findings.get()
