@@ -15,11 +15,15 @@ SYSTEM = "system"
 
 # Functions called (after commit) with each new event: webhooks and notifications hook in here.
 _subscribers: list[Callable[[Event], None]] = []
+# Functions called inside the event's transaction: what they write (the webhook outbox) commits
+# or rolls back with the event, and sees the state the event describes.
+_writers: list[Callable[[Event], None]] = []
 
 
-def subscribe(callback: Callable[[Event], None]) -> None:
-    if callback not in _subscribers:
-        _subscribers.append(callback)
+def subscribe(callback: Callable[[Event], None], *, in_transaction: bool = False) -> None:
+    callbacks = _writers if in_transaction else _subscribers
+    if callback not in callbacks:
+        callbacks.append(callback)
 
 
 def _canonical(event: Event) -> str:
@@ -100,6 +104,8 @@ def record_event(
     )
     event.hash = compute_hash(event)
     event.save(force_insert=True)
+    for writer in _writers:
+        writer(event)
     if _subscribers:
         transaction.on_commit(lambda: [callback(event) for callback in list(_subscribers)])
     return event

@@ -3,7 +3,7 @@ of queries does not grow with the number of items or reviews."""
 
 from collections import defaultdict
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from audit.models import Event
 from checklists.models import Section
@@ -16,11 +16,26 @@ from reviews.models import (
     Review,
     ReviewState,
     ReviewTemplate,
+    Role,
     SignOff,
     Spec,
     Verdict,
 )
 from reviews.permissions import reviews_visible_to, specs_visible_to
+
+# Events about these objects are read by the project's leads only (a webhook's URL is a
+# credential; its events carry its origin only, older ones the whole URL).
+LEAD_ONLY_EVENT_OBJECTS = ("webhook",)
+
+
+def project_events_scope(member_project_ids, lead_project_ids) -> Q:
+    """Events of the projects a user is a member of, less those only the projects' leads
+    read. Every list of a project's events (API, dashboard) filters with it; review timelines
+    hold events of one review, never one of these."""
+    return Q(project_id__in=member_project_ids) & (
+        ~Q(object_type__in=LEAD_ONLY_EVENT_OBJECTS) | Q(project_id__in=lead_project_ids)
+    )
+
 
 EMPTY_PROGRESS = {"total": 0, "answered": 0, "pass": 0, "fail": 0, "na": 0, "unanswered": 0}
 
@@ -222,14 +237,17 @@ def dashboard(user) -> dict:
         )
         .order_by("-created_at")[:50]
     )
-    project_ids = (
-        None if user.is_superuser else list(user.memberships.values_list("project_id", flat=True))
-    )
     activity = Event.objects.only(
         "created_at", "actor_id", "actor_label", "verb", "object_repr", "review_id"
     ).order_by("-id")
-    if project_ids is not None:
-        activity = activity.filter(project_id__in=project_ids)
+    if not user.is_superuser:
+        roles = list(user.memberships.values_list("project_id", "role"))
+        activity = activity.filter(
+            project_events_scope(
+                [project for project, _ in roles],
+                [project for project, role in roles if role == Role.LEAD],
+            )
+        )
     return {
         "todo": todo,
         "waiting": waiting,

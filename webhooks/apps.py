@@ -9,4 +9,4 @@ class WebhooksConfig(AppConfig):
         from audit.services import subscribe
         from webhooks.services import on_event
 
-        subscribe(on_event)
+        subscribe(on_event, in_transaction=True)

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from webhooks.net import origin
+
 # Audit verbs → the event types a webhook subscribes to.
 EVENT_TYPES = {
     "review.submit": "review.submitted",
@@ -46,7 +48,13 @@ class Webhook(models.Model):
         ordering = ["project", "id"]
 
     def __str__(self) -> str:
-        return f"{self.project} → {self.url}"
+        return f"{self.project} → {self.origin}"
+
+    @property
+    def origin(self) -> str:
+        """``scheme://host[:port]``: the URL as events, logs and lists may show it (its path and
+        query are often a credential)."""
+        return origin(self.url)
 
     def wants(self, event_type: str) -> bool:
         return not self.events or event_type in self.events
@@ -59,13 +67,19 @@ class DeliveryStatus(models.TextChoices):
 
 
 class Delivery(models.Model):
-    """One attempt to deliver one event to one webhook. Retries are new rows sharing ``guid``
-    (sent as ``X-Specgate-Delivery`` so receivers can drop duplicates)."""
+    """One attempt to deliver one event to one webhook. Retries and redeliveries are new rows
+    sharing ``guid`` (sent as ``webhook-id`` and ``X-Specgate-Delivery`` and inside the body, so
+    receivers can drop duplicates) and ``payload``: the exact body, frozen when the event
+    happened.
+
+    An attempt claims its row (``attempted_at``) for a lease (``lease_expires_at``); a worker
+    that dies mid-attempt leaves the claim to expire, and the row is attempted again."""
 
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
     event = models.ForeignKey("audit.Event", on_delete=models.PROTECT, related_name="+")
     event_type = models.CharField(max_length=64)
     guid = models.UUIDField(default=uuid.uuid4, db_index=True)
+    payload = models.TextField(blank=True, help_text="The JSON body, as sent (and signed).")
     attempt = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
@@ -77,6 +91,7 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
     attempted_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -5,7 +5,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.csp import CSP
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_seconds, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -183,8 +183,17 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Specgate <specgate@localhost
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Background tasks (Django's tasks framework, database-backed worker: manage.py run_worker,
-# which outlives a database outage — config/worker.py).
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# which outlives a database outage — config/worker.py — and serves every queue below by
+# default). Webhook deliveries have their own queue, so a slow receiver never holds up e-mails.
+TASK_QUEUES = ["default", "webhooks"]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
+
+# Webhooks. URLs whose host resolves to an internal address (loopback, private, link-local, …)
+# are refused unless the host is named here (on-premises receivers), comma-separated.
+SPECGATE_WEBHOOK_ALLOWED_HOSTS = env_list("SPECGATE_WEBHOOK_ALLOWED_HOSTS", [])
+# Seconds to connect to a receiver, and for it to answer once connected.
+SPECGATE_WEBHOOK_CONNECT_TIMEOUT = env_seconds("SPECGATE_WEBHOOK_CONNECT_TIMEOUT", 3.0)
+SPECGATE_WEBHOOK_READ_TIMEOUT = env_seconds("SPECGATE_WEBHOOK_READ_TIMEOUT", 5.0)
 
 # Content Security Policy: no inline scripts; the page script is our own static file.
 SECURE_CSP = {

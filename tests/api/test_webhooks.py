@@ -1,12 +1,11 @@
-"""Webhooks: subscriptions by leads, signed deliveries to a loopback receiver, retries with
-backoff after a failure, disabling after repeated failures, redelivery."""
+"""Webhooks: subscriptions by leads, signed deliveries to a loopback receiver (allowed by name,
+as internal hosts must be), retries with backoff after a failure, disabling after repeated
+failures, redelivery."""
 
 import hashlib
 import hmac
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from django.utils import timezone
@@ -14,55 +13,17 @@ from django.utils import timezone
 from audit.models import Event
 from reviews.services import finding_raise, review_submit
 from tests.api.conftest import assert_error
+from tests.webhooks.receiver import receivers
 from webhooks.models import Delivery, Webhook
 from webhooks.services import backoff, deliver_due, webhook_create
 
 pytestmark = pytest.mark.django_db
 
 
-class Receiver:
-    """An HTTP server on 127.0.0.1 that records requests and answers scripted statuses."""
-
-    def __init__(self, statuses=()):
-        self.requests = []
-        self.statuses = list(statuses)
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append((dict(self.headers), body))
-                status = receiver.statuses.pop(0) if receiver.statuses else 204
-                self.send_response(status)
-                self.end_headers()
-                if status >= 300:
-                    self.wfile.write(b"receiver says no")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def receiver():
-    receivers = []
-
-    def make(statuses=()):
-        r = Receiver(statuses)
-        receivers.append(r)
-        return r
-
-    yield make
-    for r in receivers:
-        r.close()
+def receiver(settings):
+    """A loopback receiver (allowed by name, as internal hosts must be)."""
+    yield from receivers(settings)
 
 
 def verify(secret: str, headers: dict, body: bytes) -> bool:
@@ -160,6 +121,7 @@ def test_webhook_is_disabled_after_consecutive_failures(
 ):
     settings.WEBHOOK_DISABLE_AFTER = 3
     settings.WEBHOOK_MAX_ATTEMPTS = 10
+    settings.SPECGATE_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]  # a closed port on loopback
     hook = webhook_create(actor=world.lead, project=world.project, url="http://127.0.0.1:9/closed")
     with django_capture_on_commit_callbacks(execute=True):
         review_submit(actor=world.author, review=world.review)

@@ -131,7 +131,7 @@ def build_data() -> Data:
     for world in (a, b):
         make_gate_ready(world, f"{CANARY} finding" if world is b else "Name the metric")
         world.hook = webhook_create(
-            actor=world.lead, project=world.project, url="http://127.0.0.1:9/hook"
+            actor=world.lead, project=world.project, url="https://hooks.example.invalid/hook"
         )
     users = {
         "outsider": a.outsider,

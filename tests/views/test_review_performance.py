@@ -27,11 +27,12 @@ FETCH = {"X-Requested-With": "XMLHttpRequest"}
 PAGE_QUERIES = 12
 # On PostgreSQL, every audit event also takes the chain's advisory lock.
 EVENT_LOCK = 1 if connection.vendor == "postgresql" else 0
-# Reading the user, the review and the role (4), the save (9; three more per sign-off that
-# goes stale), the row, progress and gate panel (2), the sign-offs and the spec's authors for the
-# actions panel and the sign-off list, which the save may have made stale (2).
+# Reading the user, the review and the role (4), the save (9; four more per sign-off that
+# goes stale, one of them the webhook outbox's look-up of the project's webhooks), the row,
+# progress and gate panel (2), the sign-offs and the spec's authors for the actions panel and
+# the sign-off list, which the save may have made stale (2).
 ANSWER_QUERIES = 17 + EVENT_LOCK
-STALE_SIGNOFF_QUERIES = 3 + EVENT_LOCK
+STALE_SIGNOFF_QUERIES = 4 + EVENT_LOCK
 PATCH_QUERIES = 14 + EVENT_LOCK
 GATE_QUERIES = 10  # with the head of the audit chain, which keys the cached answer
 SECTION_QUERIES = 5

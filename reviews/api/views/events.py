@@ -11,7 +11,8 @@ from audit.models import Event
 from config.api import StrictPageSizeMixin
 from reviews.api.serializers import EventSerializer
 from reviews.filtersets import EventFilterSet
-from reviews.models import Membership, Project
+from reviews.models import Membership, Project, Role
+from reviews.selectors import project_events_scope
 
 CHECKLIST_VERB_PREFIX = "checklist."
 
@@ -24,12 +25,16 @@ class EventCursorPagination(StrictPageSizeMixin, CursorPagination):
 
 
 def events_visible_to(user):
-    """Events of the projects ``user`` is a member of; checklist events (no project) for
-    curators; the user's own events without a project (tokens); everything for superusers."""
+    """Events of the projects ``user`` is a member of (webhook events where they are a lead);
+    checklist events (no project) for curators; the user's own events without a project
+    (tokens); everything for superusers."""
     events = Event.objects.select_related("actor")
     if user.is_superuser:
         return events
-    scope = Q(project_id__in=Membership.objects.filter(user=user).values("project_id"))
+    memberships = Membership.objects.filter(user=user)
+    scope = project_events_scope(
+        memberships.values("project_id"), memberships.filter(role=Role.LEAD).values("project_id")
+    )
     scope |= Q(project_id__isnull=True, actor=user)
     if is_curator(user):
         scope |= Q(project_id__isnull=True, verb__startswith=CHECKLIST_VERB_PREFIX)
