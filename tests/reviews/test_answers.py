@@ -17,13 +17,6 @@ from tests.reviews.factories import make_big_version, make_version, make_world
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world():
-    w = make_world()
-    services.review_submit(actor=w.author, review=w.review)
-    return w
-
-
 def save(world, key, verdict, note="", version=None, actor=None):
     return services.response_save(
         actor=actor or world.reviewer,

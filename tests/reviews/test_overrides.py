@@ -14,16 +14,8 @@ from config.errors import Conflict
 from reviews import services
 from reviews.models import Override
 from tests.accounts.factories import record_reauthentication
-from tests.reviews.factories import make_world
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world():
-    w = make_world()
-    services.review_submit(actor=w.author, review=w.review)
-    return w
 
 
 def _grant(world, rule="signoffs", justification="Reviewed in the meeting", **kwargs):

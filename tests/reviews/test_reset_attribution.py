@@ -10,16 +10,9 @@ from rest_framework.test import APIClient
 
 from reviews import services
 from reviews.models import Response
-from tests.reviews.factories import DEFAULT_ITEMS, make_version, make_world
+from tests.reviews.factories import DEFAULT_ITEMS, make_version
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world():
-    w = make_world()
-    services.review_submit(actor=w.author, review=w.review)
-    return w
 
 
 def fail_then_revise(world):

@@ -24,7 +24,7 @@ def _world(title: str):
         actor=world.lead, review=world.review, rule="signoffs", justification="agreed"
     )
     world.hook = webhook_create(
-        actor=world.lead, project=world.project, url="http://127.0.0.1:9/hook"
+        actor=world.lead, project=world.project, url="https://hooks.example.invalid/hook"
     )
     world.delivery = Delivery.objects.create(
         webhook=world.hook,
