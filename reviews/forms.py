@@ -127,7 +127,5 @@ class ReviewCreateForm(forms.Form):
             .select_related("template")
             .order_by("template__title", "-number")
         )
-        self.fields["template_versions"].label_from_instance = lambda v: (
-            f"{v.template.title} v{v.number}"
-        )
+        self.fields["template_versions"].label_from_instance = lambda v: v.picker_label
         self.fields["reviewers"].choices = [(e, e) for e in reviewer_emails]
