@@ -33,6 +33,7 @@ from django.utils.safestring import SafeString
 
 from reviews.gate import _BLOCKING_TEXT, _NOTE_EMPTY_FLAG, _ROW_FIELDS
 from reviews.models import Response, Verdict
+from reviews.views import speed
 from reviews.views.reads import PreparedQuery
 from reviews.views.rows import (
     RowRenderer,
@@ -324,20 +325,33 @@ def _choose(outline: Outline, mode: str, expand, forced) -> set[int]:
 
 
 def checklist_column(
-    review, outline: Outline, *, mode, user, can_answer, csrf_token, expand=(), overrides=None
+    review,
+    outline: Outline,
+    *,
+    mode,
+    user,
+    can_answer,
+    csrf_token,
+    expand=(),
+    overrides=None,
+    search=None,
 ) -> SafeString:
     """The HTML of every checklist of the review: its sections, open ones with their rows.
     ``overrides`` (item id → a row to show instead, with an error or a conflict) opens their
-    sections, which are then rendered afresh and not cached."""
+    sections, which are then rendered afresh and not cached. ``search`` (the ids of the items
+    a search matched, or None) shows only those, in the sections that have some (``speed``)."""
     overrides = overrides or {}
     forced = {
         sec["id"]
         for sec in outline.sections.values()
         if overrides and any(r[_ITEM] in overrides for r in sec["rows"])
     }
-    chosen = _choose(outline, mode, expand, forced)
-    fragments = SectionFragments(review, can_answer=can_answer, mode=mode)
     user_id = getattr(user, "pk", None)
+    if search is None:
+        chosen = _choose(outline, mode, expand, forced)
+    else:
+        chosen = speed.search_sections(outline, search, expand, forced, kept=_kept(mode, user_id))
+    fragments = SectionFragments(review, can_answer=can_answer, mode=mode)
     shown: dict[int, list] = {}
     keys: dict[int, str] = {}
     bodies: dict[int, str] = {}
@@ -345,7 +359,12 @@ def checklist_column(
         sec = outline.sections.get(sid)
         if sec is None:
             continue
-        kept = [r for r in sec["rows"] if r[_ITEM] in overrides or keep(r, mode, user_id)]
+        kept = [
+            r
+            for r in sec["rows"]
+            if r[_ITEM] in overrides
+            or (keep(r, mode, user_id) and (search is None or r[_ITEM] in search))
+        ]
         shown[sid] = kept
         if not kept:
             bodies[sid] = NO_MATCH
@@ -364,7 +383,12 @@ def checklist_column(
         for sid, values in by_section.items():
             # What the rows show now (they may be newer than the page rows: then they are
             # cached under the key of what they show, not under the older one).
-            values = [v for v in values if v[0] in overrides or _keep_values(v, mode, user_id)]
+            values = [
+                v
+                for v in values
+                if v[0] in overrides
+                or (_keep_values(v, mode, user_id) and (search is None or v[0] in search))
+            ]
             bodies[sid] = fragments.render(rows, values, renderer, overrides)
             if sid not in forced:
                 fresh[fragments.key(sid, _key_rows_from_values(values))] = bodies[sid]
@@ -379,25 +403,30 @@ def checklist_column(
         )
         for sec in tpl["sections"]:
             sid = sec["id"]
+            tools = speed.section_tools(review, sec, can_answer=can_answer)
             if sid not in shown:
-                parts.append(
-                    collapsed_section_html(
-                        _Section(sid, sec["title"]),
-                        sec["progress"],
-                        len(sec["rows"]),
-                        f"{src_prefix}{sid}/",
-                    )
+                collapsed = collapsed_section_html(
+                    _Section(sid, sec["title"]),
+                    sec["progress"],
+                    len(sec["rows"]),
+                    f"{src_prefix}{sid}/",
                 )
+                parts.append(collapsed.removesuffix("</details>") + tools + "</details>")
                 continue
             summary = section_summary(_Section(sid, sec["title"]), sec["progress"])
             is_open = " open" if shown[sid] else ""
             parts.append(
                 f'<details class="section" id="section-{sid}" data-section="{sid}"{is_open}>'
                 f'<summary>{summary}</summary><div class="section-body">{bodies[sid]}</div>'
-                "</details>"
+                f"{tools}</details>"
             )
         parts.append("</section>")
     return fill_csrf("".join(parts), csrf_token)
+
+
+def _kept(mode: str, user_id):
+    """``keep`` for one filter and reader."""
+    return lambda row: keep(row, mode, user_id)
 
 
 def _keep_values(v, mode: str, user_id) -> bool:
