@@ -395,6 +395,15 @@ def checklist_column(
         fragments.set_many(fresh)
     src_prefix = reverse("reviews:section_rows", args=[review.pk, 0])[:-2]
     parts = []
+    tools = speed.section_tools(
+        review,
+        [
+            {"id": sid, "title": sec["title"], "count": sec["progress"]["unanswered"]}
+            for sid, sec in outline.sections.items()
+            if sid in shown
+        ],
+        can_answer=can_answer,
+    )
     for tpl in outline.templates:
         title = escape(tpl["title"])
         parts.append(
@@ -403,22 +412,22 @@ def checklist_column(
         )
         for sec in tpl["sections"]:
             sid = sec["id"]
-            tools = speed.section_tools(review, sec, can_answer=can_answer)
             if sid not in shown:
-                collapsed = collapsed_section_html(
-                    _Section(sid, sec["title"]),
-                    sec["progress"],
-                    len(sec["rows"]),
-                    f"{src_prefix}{sid}/",
+                parts.append(
+                    collapsed_section_html(
+                        _Section(sid, sec["title"]),
+                        sec["progress"],
+                        len(sec["rows"]),
+                        f"{src_prefix}{sid}/",
+                    )
                 )
-                parts.append(collapsed.removesuffix("</details>") + tools + "</details>")
                 continue
             summary = section_summary(_Section(sid, sec["title"]), sec["progress"])
             is_open = " open" if shown[sid] else ""
             parts.append(
                 f'<details class="section" id="section-{sid}" data-section="{sid}"{is_open}>'
-                f'<summary>{summary}</summary><div class="section-body">{bodies[sid]}</div>'
-                f"{tools}</details>"
+                f'<summary>{summary}</summary><div class="section-body">{bodies[sid]}'
+                f"{tools.get(sid, '')}</div></details>"
             )
         parts.append("</section>")
     return fill_csrf("".join(parts), csrf_token)
@@ -460,4 +469,11 @@ def section_fragment(review, section_id: int, *, can_answer: bool, csrf_token) -
         renderer = RowRenderer(review, can_answer=can_answer, csrf_token=None)
         body = fragments.render(rows, rows.values, renderer)
         fragments.set_many({key: body})
-    return fill_csrf(body, csrf_token)
+    first = rows.values[0]
+    section = {
+        "id": section_id,
+        "title": first[22] if first[21] else first[20],
+        "count": sum(1 for v in rows.values if v[1] == Verdict.UNANSWERED),
+    }
+    tools = speed.section_tools(review, [section], can_answer=can_answer)
+    return fill_csrf(body + tools.get(section_id, ""), csrf_token)

@@ -116,6 +116,12 @@ def test_mark_rest_of_section_na_with_one_note(two_sections, as_user):
     body = page.content.decode()
     assert reverse("reviews:section_na", args=[world.review.pk, world.ops.pk]) in body
     assert "Mark the 2 unanswered items N/A" in body
+    # A collapsed section fetched on opening it brings its form along.
+    fragment = client.get(
+        reverse("reviews:section_rows", args=[world.review.pk, world.ops.pk]),
+        HTTP_X_REQUESTED_WITH="XMLHttpRequest",
+    ).content.decode()
+    assert "Mark the 2 unanswered items N/A" in fragment and "csrfmiddlewaretoken" in fragment
     events = Event.objects.filter(verb="response.answered").count()
     resp = _mark_na(client, world, world.ops, note="No operations in a library", expected=2)
     assert "Marked 2 items N/A." in resp.content.decode()
