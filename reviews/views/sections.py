@@ -402,7 +402,8 @@ def checklist_column(
             for sid, sec in outline.sections.items()
             if sid in shown
         ],
-        can_answer=can_answer,
+        # "The rest of the section" is the whole section: offered where the page shows it all.
+        can_answer=can_answer and mode == "all" and search is None,
     )
     for tpl in outline.templates:
         title = escape(tpl["title"])

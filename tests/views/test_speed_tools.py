@@ -116,6 +116,10 @@ def test_mark_rest_of_section_na_with_one_note(two_sections, as_user):
     body = page.content.decode()
     assert reverse("reviews:section_na", args=[world.review.pk, world.ops.pk]) in body
     assert "Mark the 2 unanswered items N/A" in body
+    # Not on a filtered or searched page, where the section is not shown whole.
+    for query in ({"filter": "open"}, {"q": "retries"}):
+        filtered = client.get(reverse("reviews:review", args=[world.review.pk]), query)
+        assert b"data-section-na" not in filtered.content
     # A collapsed section fetched on opening it brings its form along.
     fragment = client.get(
         reverse("reviews:section_rows", args=[world.review.pk, world.ops.pk]),
