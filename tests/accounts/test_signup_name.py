@@ -53,3 +53,11 @@ def test_e_mails_name_the_site_by_default_and_link_to_the_serving_host(client):
     assert message.subject.startswith("[Specgate] ")
     assert "Hello from Specgate" in message.body
     assert "http://127.0.0.1/accounts/confirm-email/" in message.body
+
+
+def test_notifications_name_the_site_too(settings):
+    from reviews.notifications import send_notification
+
+    settings.SPECGATE_SITE_NAME = "Acme Specgate"
+    send_notification.call(["a@example.com"], "Review #1 approved", "Approved.")
+    assert mail.outbox[-1].subject == "[Acme Specgate] Review #1 approved"
