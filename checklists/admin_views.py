@@ -189,6 +189,8 @@ class TemplateAdminViews(_AdminPages):
             text = f"Imported '{name}': {verb} {version}."
             level = messages.SUCCESS
         self.message_user(request, text, level)
+        for warning in result.warnings:
+            self.message_user(request, warning, messages.WARNING)
         return HttpResponseRedirect(
             reverse("admin:checklists_templateversion_change", args=[version.pk])
         )

@@ -80,6 +80,11 @@ class TemplateVersion(models.Model):
         return f"{self.template.slug} v{self.number} ({self.status})"
 
     @property
+    def picker_label(self) -> str:
+        """How people pick the version: titles may repeat, slug and number do not."""
+        return f"{self.template.title} ({self.template.slug}) v{self.number}"
+
+    @property
     def is_editable(self) -> bool:
         return self.status == VersionStatus.DRAFT
 

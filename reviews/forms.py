@@ -127,7 +127,18 @@ class ReviewCreateForm(forms.Form):
             .select_related("template")
             .order_by("template__title", "-number")
         )
-        self.fields["template_versions"].label_from_instance = lambda v: (
-            f"{v.template.title} v{v.number}"
-        )
+        self.fields["template_versions"].label_from_instance = lambda v: v.picker_label
         self.fields["reviewers"].choices = [(e, e) for e in reviewer_emails]
+
+
+class SectionNaForm(forms.Form):
+    """ "Mark the rest of this section N/A": one note, the count the person confirmed."""
+
+    note = forms.CharField(required=False, max_length=10_000, strip=True)
+    expected = forms.IntegerField(min_value=1)
+    confirm = forms.BooleanField(
+        error_messages={"required": "tick the box to confirm the number of items."}
+    )
+
+    def error_text(self) -> str:
+        return " ".join(str(e) for errors in self.errors.values() for e in errors)

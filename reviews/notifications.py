@@ -17,7 +17,7 @@ def send_notification(recipients: list[str], subject: str, body: str) -> int:
     if not recipients:
         return 0
     sent = send_mail(
-        subject=f"[Specgate] {subject}",
+        subject=f"[{settings.SPECGATE_SITE_NAME}] {subject}",
         message=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=recipients,

@@ -209,18 +209,16 @@ def dashboard(user) -> dict:
     visible = reviews_visible_to(user).select_related("spec").only(*DASHBOARD_REVIEW_FIELDS)
     assigned = Assignment.objects.filter(review=OuterRef("pk"), user=user)
     signed = SignOff.objects.filter(review=OuterRef("pk"), user=user, stale=False, role="reviewer")
+    # The two lists never repeat a review: one in review that I have not signed off waits for my
+    # sign-off; my other open reviews are to do.
+    mine = visible.annotate(assigned=Exists(assigned), signed=Exists(signed)).filter(assigned=True)
+    waits_for_me = Q(state=ReviewState.IN_REVIEW, signed=False)
     todo = list(
-        visible.filter(state__in=OPEN_STATES)
-        .annotate(assigned=Exists(assigned))
-        .filter(assigned=True)
+        mine.filter(state__in=OPEN_STATES)
+        .exclude(waits_for_me)
         .order_by("due_date", "-created_at")[:50]
     )
-    waiting = list(
-        visible.filter(state=ReviewState.IN_REVIEW)
-        .annotate(assigned=Exists(assigned), signed=Exists(signed))
-        .filter(assigned=True, signed=False)
-        .order_by("due_date", "-created_at")[:50]
-    )
+    waiting = list(mine.filter(waits_for_me).order_by("due_date", "-created_at")[:50])
     # Who may approve is the gate's one definition (a lead, not one of the spec's authors).
     to_approve = list(
         approvable_by(user, visible.filter(state=ReviewState.IN_REVIEW)).order_by(

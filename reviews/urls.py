@@ -17,6 +17,11 @@ urlpatterns = [
     path("reviews/<int:pk>/", views.review_detail, name="review"),
     path("reviews/<int:pk>/items/<int:item_id>/", views.answer, name="answer"),
     path("reviews/<int:pk>/sections/<int:section_id>/", views.section_rows, name="section_rows"),
+    path(
+        "reviews/<int:pk>/sections/<int:section_id>/na/",
+        views.section_mark_na,
+        name="section_na",
+    ),
     path("reviews/<int:pk>/actions/<slug:name>/", views.action, name="action"),
     path("reviews/<int:pk>/reviewers/", views.assign, name="assign"),
     path("reviews/<int:pk>/findings/", views.finding_raise, name="finding_raise"),

@@ -100,6 +100,9 @@ class ImportResultSerializer(serializers.Serializer):
     slug = serializers.CharField()
     created = serializers.BooleanField()
     version = VersionRefSerializer()
+    warnings = serializers.ListField(
+        child=serializers.CharField(), help_text="E.g. another checklist has the same title."
+    )
 
 
 class PublishSerializer(InputSerializer):

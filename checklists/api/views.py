@@ -183,6 +183,7 @@ class ChecklistViewSet(viewsets.ReadOnlyModelViewSet):
             "slug": result.template.slug,
             "created": result.created,
             "version": VersionRefSerializer(result.version).data,
+            "warnings": list(result.warnings),
         }
         return Response(
             body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK

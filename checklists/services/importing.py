@@ -39,6 +39,24 @@ class ImportResult:
     version: TemplateVersion
     created: bool  # False: an identical version already existed and nothing was written
     replaced_draft: bool = False  # True: an existing draft's content was replaced
+    warnings: tuple[str, ...] = ()  # e.g. another checklist has the same title
+
+
+def title_clashes(template: ChecklistTemplate) -> tuple[str, ...]:
+    """A warning per other checklist with the same title: people pick checklists by title, so
+    they then need the slug and version to tell them apart."""
+    others = (
+        ChecklistTemplate.objects.filter(title__iexact=template.title)
+        .exclude(pk=template.pk)
+        .order_by("slug")
+        .values_list("slug", flat=True)
+    )
+    return tuple(
+        f"Another checklist has the same title '{template.title}': '{slug}' (this one is "
+        f"'{template.slug}'). People tell them apart by slug and version; to add a version to "
+        f"that checklist instead, import under the slug '{slug}'."
+        for slug in others
+    )
 
 
 def validate_slug(slug: str) -> str:
@@ -180,7 +198,9 @@ def checklist_import(
         if same is not None:
             if publish and same.status == VersionStatus.DRAFT:
                 version_publish(actor=actor, version=same, changelog=changelog)
-            return ImportResult(template=template, version=same, created=False)
+            return ImportResult(
+                template=template, version=same, created=False, warnings=title_clashes(template)
+            )
 
     draft = next((v for v in versions if v.status == VersionStatus.DRAFT), None)
     earlier = [v for v in versions if v is not draft]
@@ -221,5 +241,9 @@ def checklist_import(
     if publish:
         version_publish(actor=actor, version=version, changelog=changelog)
     return ImportResult(
-        template=template, version=version, created=True, replaced_draft=draft is not None
+        template=template,
+        version=version,
+        created=True,
+        replaced_draft=draft is not None,
+        warnings=title_clashes(template),
     )

@@ -132,6 +132,12 @@ LOGIN_REDIRECT_URL = "/"
 # allauth: sign in by e-mail, verification, TOTP MFA with recovery codes, rate limits on.
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"  # asks for a name
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# What e-mails call the site, and the address their links use (default: the host that served the
+# request that sent them).
+SPECGATE_SITE_NAME = env_str("SPECGATE_SITE_NAME", "Specgate")
+SPECGATE_BASE_URL = env_str("SPECGATE_BASE_URL", "")
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "mandatory")

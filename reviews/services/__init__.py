@@ -17,7 +17,13 @@ Checklist, token and webhook services lock their own row, then the audit chain.
 """
 
 from reviews.services._common import progress_refresh
-from reviews.services.answers import AnswerInput, response_save, response_save_batch, response_state
+from reviews.services.answers import (
+    AnswerInput,
+    response_save,
+    response_save_batch,
+    response_state,
+    section_mark_na,
+)
 from reviews.services.findings import finding_raise, finding_reopen, finding_resolve, finding_update
 from reviews.services.projects import (
     membership_remove,
@@ -60,6 +66,7 @@ __all__ = [
     "project_settings_update",
     "response_save",
     "response_save_batch",
+    "section_mark_na",
     "response_state",
     "review_approve",
     "review_assign",

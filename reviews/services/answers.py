@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from config.errors import Conflict, InvalidInput, NotFound
@@ -179,3 +180,41 @@ def response_save_batch(*, actor, review: Review, entries: list[AnswerInput]) ->
             raise
         saved.append(response)
     return saved
+
+
+@transaction.atomic
+def section_mark_na(
+    *, actor, review: Review, section_id: int, note: str, expected: int | None = None
+) -> list[Response]:
+    """Answer every still-unanswered item of a top section (and its groups) N/A with one note,
+    through ``response_save_batch`` (all or nothing, an audit event per answer, versions
+    checked). ``expected``: the number of such items the person confirmed; if it changed
+    meanwhile (someone answered one), nothing is saved and the error says how many there are."""
+    review = lock_review(review.pk)
+    _require_answerable(actor, review)
+    note = (note or "").strip()
+    in_section = Q(item__section_id=section_id) | Q(item__section__parent_id=section_id)
+    section_rows = Response.objects.filter(in_section, review=review)
+    if not section_rows.exists():
+        raise NotFound("No such section in this review.")
+    rows = list(
+        section_rows.filter(verdict=Verdict.UNANSWERED)
+        .order_by("item__position")
+        .values_list("item_id", "version", "item__optional")
+    )
+    if not rows:
+        raise Conflict("Every item of this section is answered already.", code="nothing_to_do")
+    if expected is not None and expected != len(rows):
+        raise Conflict(
+            f"{len(rows)} items of this section are unanswered now, not {expected} (someone "
+            "answered meanwhile): check them and confirm again.",
+            code="stale_version",
+            details={"unanswered": len(rows)},
+        )
+    if not note and not all(optional for _, _, optional in rows):
+        raise InvalidInput(
+            "N/A on a required item needs a note: say why these items do not apply.",
+            details={"note": ["N/A on a required item needs a note."]},
+        )
+    entries = [AnswerInput(item_id, Verdict.NA, note, version) for item_id, version, _ in rows]
+    return response_save_batch(actor=actor, review=review, entries=entries)

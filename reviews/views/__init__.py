@@ -24,6 +24,7 @@ from reviews.views.review import (
     review_detail,
     section_rows,
 )
+from reviews.views.speed import section_mark_na
 
 __all__ = [
     "action",
@@ -43,6 +44,7 @@ __all__ = [
     "report_csv",
     "report_markdown",
     "review_create",
+    "section_mark_na",
     "review_detail",
     "section_rows",
     "spec_create",

@@ -32,7 +32,7 @@ from reviews.selectors import (
     progress_from_rows,
     responses_for_review,
 )
-from reviews.views import reads
+from reviews.views import reads, speed
 from reviews.views._common import domain_errors, flash_error, get_review, wants_json
 from reviews.views.fragments import (
     findings_html,
@@ -97,6 +97,8 @@ def review_context(request, review, *, mode=None, overrides=None, forms=None):
     assignments, assignable = reads.reviewers(review)
     finding_form = forms.get("finding")
     csrf_token = get_token(request)
+    q = speed.search_query(request)
+    matches = speed.search_matches(review, q) if q else None
     checklist = checklist_column(
         review,
         outline,
@@ -106,6 +108,7 @@ def review_context(request, review, *, mode=None, overrides=None, forms=None):
         csrf_token=csrf_token,
         expand=expand_from(request, outline),
         overrides=overrides,
+        search=matches,
     )
     return {
         "review": review,
@@ -125,6 +128,8 @@ def review_context(request, review, *, mode=None, overrides=None, forms=None):
         "actions": _actions(review, user, gate, outline.progress),
         "filters": FILTERS,
         "filter": mode,
+        "q": q,
+        "matches": len(matches) if matches is not None else None,
         "can_answer": can_answer,
         "can_raise": can_raise,
         "finding_form_open": bool(finding_form is not None and finding_form.errors),

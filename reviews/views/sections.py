@@ -33,6 +33,7 @@ from django.utils.safestring import SafeString
 
 from reviews.gate import _BLOCKING_TEXT, _NOTE_EMPTY_FLAG, _ROW_FIELDS
 from reviews.models import Response, Verdict
+from reviews.views import speed
 from reviews.views.reads import PreparedQuery
 from reviews.views.rows import (
     RowRenderer,
@@ -324,20 +325,33 @@ def _choose(outline: Outline, mode: str, expand, forced) -> set[int]:
 
 
 def checklist_column(
-    review, outline: Outline, *, mode, user, can_answer, csrf_token, expand=(), overrides=None
+    review,
+    outline: Outline,
+    *,
+    mode,
+    user,
+    can_answer,
+    csrf_token,
+    expand=(),
+    overrides=None,
+    search=None,
 ) -> SafeString:
     """The HTML of every checklist of the review: its sections, open ones with their rows.
     ``overrides`` (item id → a row to show instead, with an error or a conflict) opens their
-    sections, which are then rendered afresh and not cached."""
+    sections, which are then rendered afresh and not cached. ``search`` (the ids of the items
+    a search matched, or None) shows only those, in the sections that have some (``speed``)."""
     overrides = overrides or {}
     forced = {
         sec["id"]
         for sec in outline.sections.values()
         if overrides and any(r[_ITEM] in overrides for r in sec["rows"])
     }
-    chosen = _choose(outline, mode, expand, forced)
-    fragments = SectionFragments(review, can_answer=can_answer, mode=mode)
     user_id = getattr(user, "pk", None)
+    if search is None:
+        chosen = _choose(outline, mode, expand, forced)
+    else:
+        chosen = speed.search_sections(outline, search, expand, forced, kept=_kept(mode, user_id))
+    fragments = SectionFragments(review, can_answer=can_answer, mode=mode)
     shown: dict[int, list] = {}
     keys: dict[int, str] = {}
     bodies: dict[int, str] = {}
@@ -345,7 +359,12 @@ def checklist_column(
         sec = outline.sections.get(sid)
         if sec is None:
             continue
-        kept = [r for r in sec["rows"] if r[_ITEM] in overrides or keep(r, mode, user_id)]
+        kept = [
+            r
+            for r in sec["rows"]
+            if r[_ITEM] in overrides
+            or (keep(r, mode, user_id) and (search is None or r[_ITEM] in search))
+        ]
         shown[sid] = kept
         if not kept:
             bodies[sid] = NO_MATCH
@@ -364,13 +383,28 @@ def checklist_column(
         for sid, values in by_section.items():
             # What the rows show now (they may be newer than the page rows: then they are
             # cached under the key of what they show, not under the older one).
-            values = [v for v in values if v[0] in overrides or _keep_values(v, mode, user_id)]
+            values = [
+                v
+                for v in values
+                if v[0] in overrides
+                or (_keep_values(v, mode, user_id) and (search is None or v[0] in search))
+            ]
             bodies[sid] = fragments.render(rows, values, renderer, overrides)
             if sid not in forced:
                 fresh[fragments.key(sid, _key_rows_from_values(values))] = bodies[sid]
         fragments.set_many(fresh)
     src_prefix = reverse("reviews:section_rows", args=[review.pk, 0])[:-2]
     parts = []
+    tools = speed.section_tools(
+        review,
+        [
+            {"id": sid, "title": sec["title"], "count": sec["progress"]["unanswered"]}
+            for sid, sec in outline.sections.items()
+            if sid in shown
+        ],
+        # "The rest of the section" is the whole section: offered where the page shows it all.
+        can_answer=can_answer and mode == "all" and search is None,
+    )
     for tpl in outline.templates:
         title = escape(tpl["title"])
         parts.append(
@@ -393,11 +427,16 @@ def checklist_column(
             is_open = " open" if shown[sid] else ""
             parts.append(
                 f'<details class="section" id="section-{sid}" data-section="{sid}"{is_open}>'
-                f'<summary>{summary}</summary><div class="section-body">{bodies[sid]}</div>'
-                "</details>"
+                f'<summary>{summary}</summary><div class="section-body">{bodies[sid]}'
+                f"{tools.get(sid, '')}</div></details>"
             )
         parts.append("</section>")
     return fill_csrf("".join(parts), csrf_token)
+
+
+def _kept(mode: str, user_id):
+    """``keep`` for one filter and reader."""
+    return lambda row: keep(row, mode, user_id)
 
 
 def _keep_values(v, mode: str, user_id) -> bool:
@@ -431,4 +470,11 @@ def section_fragment(review, section_id: int, *, can_answer: bool, csrf_token) -
         renderer = RowRenderer(review, can_answer=can_answer, csrf_token=None)
         body = fragments.render(rows, rows.values, renderer)
         fragments.set_many({key: body})
-    return fill_csrf(body, csrf_token)
+    first = rows.values[0]
+    section = {
+        "id": section_id,
+        "title": first[22] if first[21] else first[20],
+        "count": sum(1 for v in rows.values if v[1] == Verdict.UNANSWERED),
+    }
+    tools = speed.section_tools(review, [section], can_answer=can_answer)
+    return fill_csrf(body + tools.get(section_id, ""), csrf_token)

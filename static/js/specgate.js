@@ -3,8 +3,8 @@
 // until saved; leaving the page with one unsaved asks), progress bars and the gate panel update
 // in place, so do the actions panel and the sign-off list (a change makes sign-offs stale), a
 // conflicting edit by someone else is shown (never silently overwritten), and
-// j/k/p/f/n and "/" work from the keyboard on the review page (never while typing in a field;
-// Escape leaves the field for the item).
+// j/k/p/f/n, o (the next open item) and "/" (search) work from the keyboard on the review page
+// (never while typing in a field; Escape leaves the field for the item).
 "use strict";
 
 (function () {
@@ -619,6 +619,60 @@
     target.scrollIntoView({ block: "nearest" });
   }
 
+  // --- the next open item (key "o") --------------------------------------------------------
+
+  // An open item: unanswered, or to check again after a new revision.
+  function isOpen(li) {
+    return li.classList.contains("v-unanswered") || li.classList.contains("recheck");
+  }
+
+  // A section not loaded yet may hold open items when its progress bar is not full.
+  function mayHoldOpen(details) {
+    const bar = details.querySelector("summary progress");
+    return !bar || Number(bar.value) < Number(bar.max);
+  }
+
+  function after(here, li) {
+    return Boolean(here.compareDocumentPosition(li) & Node.DOCUMENT_POSITION_FOLLOWING);
+  }
+
+  // From the current item (or the top), the next open item in page order, wrapping round to
+  // the top; a collapsed section on the way is loaded when its progress says it has one.
+  async function nextOpen() {
+    const sections = Array.from(document.querySelectorAll("details.section"));
+    if (!sections.length) {
+      return;
+    }
+    const here = currentItem() || (lastItemId && document.getElementById(lastItemId)) || null;
+    const start = here ? Math.max(0, sections.indexOf(here.closest("details.section"))) : 0;
+    for (let n = 0; n <= sections.length; n++) {
+      const details = sections[(start + n) % sections.length];
+      if (unloaded(details)) {
+        if (!mayHoldOpen(details)) {
+          continue;
+        }
+        await loadSection(details);
+      }
+      const target = Array.from(details.querySelectorAll("li.item")).find(function (li) {
+        if (!isOpen(li) || li === here) {
+          return false;
+        }
+        if (!here) {
+          return true;
+        }
+        // The current section: after the item first, before it once round the page.
+        return n === 0 ? after(here, li) : (n === sections.length ? !after(here, li) : true);
+      });
+      if (target) {
+        details.open = true;
+        target.focus({ preventScroll: true });
+        target.scrollIntoView({ block: "center" });
+        return;
+      }
+    }
+    say("No open item left: every item is answered.");
+  }
+
   function answerFocused(verdict) {
     const li = currentItem();
     if (!li) {
@@ -650,11 +704,15 @@
     }
     const keys = { j: function () { moveFocus(1); }, k: function () { moveFocus(-1); },
       p: function () { answerFocused("pass"); }, f: function () { answerFocused("fail"); },
-      n: function () { answerFocused("na"); },
+      n: function () { answerFocused("na"); }, o: function () { nextOpen(); },
       "/": function () {
-        const filter = document.querySelector("[data-filter]");
-        if (filter) {
-          filter.focus();
+        const search = document.querySelector("[data-search]") ||
+          document.querySelector("[data-filter]");
+        if (search) {
+          search.focus();
+          if (search.select) {
+            search.select();
+          }
         }
       } };
     const handler = keys[event.key];

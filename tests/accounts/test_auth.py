@@ -36,6 +36,7 @@ def test_sign_up_creates_user_and_sends_verification(client):
         "/accounts/signup/",
         {
             "email": "new@example.com",
+            "name": "New Person",
             "password1": "a-Long-passw0rd!",
             "password2": "a-Long-passw0rd!",
         },

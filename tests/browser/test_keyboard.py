@@ -39,9 +39,15 @@ def test_keys_typed_in_a_note_stay_text_and_escape_returns_to_the_item(
     expect(item_row(page, after)).to_be_focused()
     assert saved_answer(world, after) == ("unanswered", "")
 
-    # Any field: the filter (a select) and an editable region; Escape returns to the item.
+    # Any field: the search box ("/"), the filter (a select) and an editable region; Escape
+    # returns to the item.
     page.keyboard.press("/")
-    expect(page.locator("#filter")).to_be_focused()
+    expect(page.locator("#search")).to_be_focused()
+    page.keyboard.press("j")
+    expect(page.locator("#search")).to_have_value("j")
+    page.keyboard.press("Escape")
+    expect(item_row(page, after)).to_be_focused()
+    page.locator("#filter").focus()
     page.keyboard.press("j")
     expect(page.locator("#filter")).to_be_focused()
     page.keyboard.press("Escape")

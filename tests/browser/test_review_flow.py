@@ -62,7 +62,7 @@ def test_a_whole_review(world, live_server, browser, sign_in):
     expect(overall).to_contain_text("2 pass")
     assert reviewer.evaluate("window.__noReload") is True
     reviewer.keyboard.press("/")
-    expect(reviewer.locator("#filter")).to_be_focused()
+    expect(reviewer.locator("#search")).to_be_focused()
     verdicts = dict(
         Response.objects.filter(review=world.review).values_list("item__key", "verdict")
     )

@@ -77,6 +77,7 @@ def test_sign_up_is_rate_limited_per_address(client):
         "/accounts/signup/",
         {
             "email": "late@example.com",
+            "name": "Late Person",
             "password1": "a-Long-passw0rd!",
             "password2": "a-Long-passw0rd!",
         },
@@ -88,6 +89,7 @@ def test_sign_up_is_rate_limited_per_address(client):
         "/accounts/signup/",
         {
             "email": "late@example.com",
+            "name": "Late Person",
             "password1": "a-Long-passw0rd!",
             "password2": "a-Long-passw0rd!",
         },

@@ -96,6 +96,8 @@ class Command(BaseCommand):
 
     def _report(self, name, result):
         version = result.version
+        for warning in result.warnings:
+            self.stdout.write(self.style.WARNING(f"{name}: warning: {warning}"))
         if not result.created:
             self.stdout.write(f"{name}: unchanged — identical to {version}; nothing written.")
             return
