@@ -60,18 +60,44 @@ def _filter_mode(request) -> str:
     return mode if mode in dict(FILTERS) else "all"
 
 
+# The items or findings each of the gate panel's warnings lists (its count says how many).
+PANEL_WARNING_ENTRIES = 5
+
+
 def _actions(review, user, gate, progress):
     """The actions panel: each action of the review's state with the reasons it is refused
-    (the guard's), and for a sign-off the warnings (most items still open)."""
+    (the guard's), for a sign-off the warnings (most items still open), and for an approval
+    the gate's warnings, which the lead confirms having seen (``confirm``: their digest)."""
     rows = []
     for name in ACTION_ORDER:
         action = services.ACTIONS[name]
         if review.state not in action.sources:
             continue
         reasons = services.why_not(name, review, user, gate=gate)
-        warnings = services.signoff_warnings(progress) if name == "signoff" else []
-        rows.append({"name": name, "label": action.label, "reasons": reasons, "warnings": warnings})
+        warnings, confirm = [], ""
+        if name == "signoff":
+            warnings = services.signoff_warnings(progress)
+        elif name == "approve" and not reasons:
+            warnings = [w.message for w in gate.warnings]
+            confirm = gate.warnings_digest()
+        rows.append(
+            {
+                "name": name,
+                "label": action.label,
+                "reasons": reasons,
+                "warnings": warnings,
+                "confirm": confirm,
+            }
+        )
     return rows
+
+
+def _gate_html(request, gate) -> str:
+    """The gate panel: its rules, then its warnings (not blocking)."""
+    # Both are SafeStrings (the warnings a rendered template), and so is their sum.
+    return gate_panel_html(gate) + render_to_string(
+        "reviews/_gate_warnings.html", {"gate": gate}, request=request
+    )
 
 
 def review_context(request, review, *, mode=None, overrides=None, forms=None):
@@ -87,6 +113,7 @@ def review_context(request, review, *, mode=None, overrides=None, forms=None):
         review,
         user,
         data=reads.PageGateData(review, items=outline.rows, findings=findings, signoffs=signoffs),
+        warning_limit=PANEL_WARNING_ENTRIES,
     )
     can_answer = perms.can_answer(user, review) and not review.is_read_only
     can_raise = perms.can_raise_finding(user, review) and not review.is_read_only
@@ -117,7 +144,7 @@ def review_context(request, review, *, mode=None, overrides=None, forms=None):
         "gate": gate,
         "findings": findings,
         "findings_html": findings_html(findings, review, csrf_token),
-        "gate_html": gate_panel_html(gate),
+        "gate_html": _gate_html(request, gate),
         "progress_counts": mark_safe(counts_html(outline.progress)),  # noqa: S308 - numbers
         "open_findings": sum(1 for f in findings if f.status == "open"),
         "signoffs": signoffs,
@@ -203,6 +230,7 @@ def _answer_json(request, review, response, changed):
         review,
         request.user,
         data=reads.PageGateData(review, items=rows, signoffs=signoffs, **settled),
+        warning_limit=PANEL_WARNING_ENTRIES,
     )
     row_html = RowRenderer(
         review,
@@ -210,7 +238,7 @@ def _answer_json(request, review, response, changed):
         csrf_token=get_token(request),
         filter_mode=_filter_mode(request),
     ).render(response)
-    gate_html = gate_panel_html(gate)
+    gate_html = _gate_html(request, gate)
     return JsonResponse(
         {
             "ok": True,
@@ -412,17 +440,28 @@ def action(request, pk: int, name: str):
         else:
             form = CommentForm(request.POST)
             comment = form.cleaned_data["comment"] if form.is_valid() else ""
-            fn = {
-                "submit": services.review_submit,
-                "request_changes": services.review_request_changes,
-                "approve": services.review_approve,
-            }[name]
-            review = fn(actor=request.user, review=review, comment=comment)
+            if name == "approve":
+                # The page asks the lead to confirm the gate's warnings (a check box carrying
+                # their digest); the service refuses while the confirmation does not match.
+                review = services.review_approve(
+                    actor=request.user,
+                    review=review,
+                    comment=comment,
+                    warnings_seen=request.POST.get("warnings_seen", "")[:64],
+                )
+            else:
+                fn = {
+                    "submit": services.review_submit,
+                    "request_changes": services.review_request_changes,
+                }[name]
+                review = fn(actor=request.user, review=review, comment=comment)
             messages.success(request, f"Review is now {review.get_state_display().lower()}.")
     except DomainError as exc:
         if exc.status in (403, 404):
             raise
         flash_error(request, exc)
+        if exc.code == "warnings_unconfirmed":
+            return _back(review, "#actions")
     return _back(review)
 
 

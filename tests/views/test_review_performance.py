@@ -4,6 +4,7 @@ rendered collapsed and loaded on demand (with and without JavaScript), and the a
 
 import pytest
 from django.db import connection
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from checklists.models import Item
@@ -320,7 +321,9 @@ def test_json_answer_gate_panel_is_the_gate_after_the_save(verdict, client):
     def fresh_panel():
         review = Review.objects.select_related("spec__project").get(pk=world.review.pk)
         gate = evaluate_gate(review, world.lead)
-        return gate, gate_panel_html(gate)
+        # The rules, then the warnings (not blocking).
+        warnings = render_to_string("reviews/_gate_warnings.html", {"gate": gate})
+        return gate, gate_panel_html(gate) + warnings
 
     note = "broken" if verdict == "fail" else ""
     data = client.post(url, {"verdict": verdict, "note": note, "version": 1}, headers=JSON).json()
