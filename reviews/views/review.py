@@ -182,10 +182,17 @@ def section_rows(request, pk: int, section_id: int):
     review = reads.get_review(request.user, pk)
     if request.headers.get("X-Requested-With") != "XMLHttpRequest":
         url = reverse("reviews:review", args=[review.pk])
-        return redirect(f"{url}?section={section_id}#section-{section_id}")
+        mode = _filter_mode(request)
+        query = f"filter={mode}&" if mode != "all" else ""
+        return redirect(f"{url}?{query}section={section_id}#section-{section_id}")
     can_answer = perms.can_answer(request.user, review) and not review.is_read_only
     html = section_fragment(
-        review, section_id, can_answer=can_answer, csrf_token=get_token(request)
+        review,
+        section_id,
+        can_answer=can_answer,
+        csrf_token=get_token(request),
+        mode=_filter_mode(request),
+        user_id=request.user.pk,
     )
     if html is None:
         raise NotFound("No such section in this review.")
