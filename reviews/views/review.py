@@ -93,10 +93,14 @@ def _actions(review, user, gate, progress):
 
 
 def _gate_html(request, gate) -> str:
-    """The gate panel: its rules, then its warnings (not blocking)."""
-    # Both are SafeStrings (the warnings a rendered template), and so is their sum.
-    return gate_panel_html(gate) + render_to_string(
-        "reviews/_gate_warnings.html", {"gate": gate}, request=request
+    """The gate panel: the phone bar (its state and links to it and the actions, fixed at the
+    top of narrow screens), its rules, then its warnings (not blocking)."""
+    context = {"gate": gate}
+    # SafeStrings all (the bar and the warnings rendered templates), and so is their sum.
+    return (
+        render_to_string("reviews/_gate_bar.html", context, request=request)
+        + gate_panel_html(gate)
+        + render_to_string("reviews/_gate_warnings.html", context, request=request)
     )
 
 

@@ -324,8 +324,9 @@ def test_json_answer_gate_panel_is_the_gate_after_the_save(verdict, client):
         review = Review.objects.select_related("spec__project").get(pk=world.review.pk)
         gate = evaluate_gate(review, world.lead)
         # The rules, then the warnings (not blocking).
+        bar = render_to_string("reviews/_gate_bar.html", {"gate": gate})
         warnings = render_to_string("reviews/_gate_warnings.html", {"gate": gate})
-        return gate, gate_panel_html(gate) + warnings
+        return gate, bar + gate_panel_html(gate) + warnings
 
     note = "broken" if verdict == "fail" else ""
     data = client.post(url, {"verdict": verdict, "note": note, "version": 1}, headers=JSON).json()
