@@ -94,6 +94,7 @@ class GateResult:
     ready: bool
     rules: list[RuleResult]
     warnings: list[GateWarning] = field(default_factory=list)
+    digest: str = field(default="", repr=False)  # of the warnings: ``warnings_digest``
     # What the evaluation read, for callers (``why_not``) that need the same facts again.
     data: "GateData | None" = field(default=None, compare=False, repr=False)
 
@@ -109,18 +110,10 @@ class GateResult:
         }
 
     def warnings_digest(self) -> str:
-        """What the warnings are (each one's code and count, and what it lists), in a short
-        digest: a lead's confirmation that they saw the warnings holds only while it matches
-        (``""`` when there is no warning)."""
-        if not self.warnings:
-            return ""
-        material = repr(
-            [
-                (w.code, w.count, [e.get("item") or e.get("finding") for e in w.entries])
-                for w in self.warnings
-            ]
-        )
-        return hashlib.blake2b(material.encode(), digest_size=8).hexdigest()
+        """What the warnings are (each one's code and every item or finding it counts, not only
+        those it lists), in a short digest: a lead's confirmation that they saw the warnings
+        holds only while it matches (``""`` when there is no warning)."""
+        return self.digest
 
     def seconds_valid(self, now=None) -> int | None:
         """How long this answer holds without any change to the data: until the first
@@ -527,16 +520,21 @@ def _item_warning(code, title, rows, message, limit) -> GateWarning:
     return GateWarning(code, title, message, len(rows), entries)
 
 
-def gate_warnings(review: Review, data: GateData, *, limit: int = WARNING_LIMIT) -> list:
+def gate_warnings(
+    review: Review, data: GateData, *, limit: int = WARNING_LIMIT
+) -> tuple[list[GateWarning], str]:
     """The gate's warnings (:class:`GateWarning`), each listing at most ``limit`` items or
     findings: items that failed but are not gate items (a failed gate item blocks rule 1),
     unanswered ``should`` and ``could`` items that are not gate items (an unanswered must or
     gate item blocks), and open ``important`` findings where the project does not make them
-    block (rule 3)."""
+    block (rule 3). Also their digest, of every item or finding they count (so it does not
+    depend on ``limit``)."""
     warnings = []
+    counted: list[tuple] = []  # (code, ids) of every warning
     not_gate = [r for r in data.items if not r[5]]  # is_gate
     failed = [r for r in not_gate if r[3] == Verdict.FAIL]
     if failed:
+        counted.append(("failed_items", [r[0] for r in failed]))
         warnings.append(
             _item_warning(
                 "failed_items",
@@ -553,6 +551,7 @@ def gate_warnings(review: Review, data: GateData, *, limit: int = WARNING_LIMIT)
     ):
         rows = [r for r in not_gate if r[3] == Verdict.UNANSWERED and r[6] == severity]
         if rows:
+            counted.append((code, [r[0] for r in rows]))
             warnings.append(
                 _item_warning(
                     code,
@@ -569,6 +568,7 @@ def gate_warnings(review: Review, data: GateData, *, limit: int = WARNING_LIMIT)
             if f.status == FindingStatus.OPEN and f.severity == FindingSeverity.IMPORTANT
         ]
         if important:
+            counted.append(("open_important_findings", [f.id for f in important]))
             warnings.append(
                 GateWarning(
                     "open_important_findings",
@@ -594,7 +594,10 @@ def gate_warnings(review: Review, data: GateData, *, limit: int = WARNING_LIMIT)
         texts = data.item_texts({e["item"] for e in missing})
         for entry in missing:
             entry["text"] = texts.get(entry["item"], "")[:200]
-    return warnings
+    digest = ""
+    if counted:
+        digest = hashlib.blake2b(repr(counted).encode(), digest_size=8).hexdigest()
+    return warnings, digest
 
 
 def evaluate_gate(
@@ -631,5 +634,5 @@ def evaluate_gate(
                 "expires_at": override.expires_at.isoformat() if override.expires_at else None,
             }
     ready = all(rule.status != UNSATISFIED for rule in rules)
-    warnings = gate_warnings(review, data, limit=warning_limit)
-    return GateResult(ready=ready, rules=rules, warnings=warnings, data=data)
+    warnings, digest = gate_warnings(review, data, limit=warning_limit)
+    return GateResult(ready=ready, rules=rules, warnings=warnings, digest=digest, data=data)

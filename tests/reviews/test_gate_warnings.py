@@ -4,6 +4,8 @@ block), the gate panel shows them below the rules, the API's gate answer lists t
 approving with warnings asks the lead to confirm in the browser (the API still approves and
 returns them)."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -15,7 +17,7 @@ from reviews import services
 from reviews.gate import evaluate_gate
 from reviews.models import ReviewState
 from tests.accounts.factories import record_reauthentication
-from tests.reviews.factories import make_world
+from tests.reviews.factories import make_big_version, make_world
 
 pytestmark = pytest.mark.django_db
 
@@ -213,5 +215,35 @@ def test_without_warnings_approving_needs_no_confirmation(ready_with_warnings, l
     body = lead_client.get(reverse("reviews:review", args=[world.review.pk])).content.decode()
     assert 'id="gate-warnings"' not in body and "I have seen" not in body
     lead_client.post(reverse("reviews:action", args=[world.review.pk, "approve"]), {})
+    world.review.refresh_from_db()
+    assert world.review.state == ReviewState.APPROVED
+
+
+def test_the_page_confirmation_holds_for_more_warnings_than_it_lists(client):
+    """The page lists the first few items of a warning, the service reads them all: the
+    confirmation the page carries is the one the service checks."""
+    world = make_world(version=make_big_version("warn-many", 30))
+    services.review_submit(actor=world.author, review=world.review)
+    failed = 0
+    for item in world.version.items.order_by("position"):
+        if item.is_gate or item.severity == "must":
+            verdict, note = "pass", ""
+        elif failed < 8:
+            verdict, note, failed = "fail", "broken", failed + 1
+        else:
+            continue  # unanswered should items
+        services.response_save(
+            actor=world.reviewer, review=world.review, item_id=item.pk, verdict=verdict, note=note
+        )
+    services.signoff_create(actor=world.reviewer, review=world.review)
+    client.force_login(world.lead)
+    record_reauthentication(client, world.lead)
+    body = client.get(reverse("reviews:review", args=[world.review.pk])).content.decode()
+    assert "… and 3 more" in body  # 8 failed, 5 listed
+    seen = re.search(r'name="warnings_seen" value="(\w+)"', body).group(1)
+    response = client.post(
+        reverse("reviews:action", args=[world.review.pk, "approve"]), {"warnings_seen": seen}
+    )
+    assert response.status_code == 302
     world.review.refresh_from_db()
     assert world.review.state == ReviewState.APPROVED
