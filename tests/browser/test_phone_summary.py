@@ -57,10 +57,15 @@ def test_the_gate_and_actions_are_at_hand_on_a_phone(big_world, live_server, bro
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
 
 
-def test_no_bar_on_a_wide_screen(big_world, live_server, browser, sign_in):
+@pytest.mark.parametrize(("width", "shown"), [(768, True), (1280, False)])
+def test_the_bar_shows_where_the_panels_are_below_the_items(
+    big_world, live_server, browser, sign_in, width, shown
+):
+    """A tablet has the side panels below the items too (one column); a wide screen keeps
+    them beside the items, in view, and has no bar."""
     page = sign_in(
-        browser.new_context(viewport={"width": 1280, "height": 900}).new_page(), big_world.lead
+        browser.new_context(viewport={"width": width, "height": 900}).new_page(), big_world.lead
     )
     page.goto(f"{live_server.url}/reviews/{big_world.review.pk}/")
-    assert not page.get_by_role("navigation", name="Gate and actions").is_visible()
+    assert page.get_by_role("navigation", name="Gate and actions").is_visible() is shown
     assert page.locator("#gate-title").is_visible()
