@@ -16,6 +16,7 @@ user approving; for anyone else, no approver is assumed (rule 5 is not applicabl
 authors' sign-offs are set aside).
 """
 
+import hashlib
 import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -37,7 +38,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from checklists.models import Severity
+from checklists.models import Item, Severity
 from reviews.models import (
     Decision,
     FindingSeverity,
@@ -59,6 +60,8 @@ NOT_APPLICABLE = "not_applicable"
 OVERRIDDEN = "overridden"
 
 BLOCKING_LIMIT = 100
+# The items or findings a warning lists (its ``count`` says how many there are in all).
+WARNING_LIMIT = 100
 
 
 @dataclass
@@ -73,9 +76,25 @@ class RuleResult:
 
 
 @dataclass
+class GateWarning:
+    """Something that does not block approval but that the approving lead should see: ``count``
+    items or findings, the first ``WARNING_LIMIT`` of them in ``entries`` (each
+    ``{"type": "item", "item", "key", "text", "verdict", "severity"}`` or
+    ``{"type": "finding", "finding", "severity", "title"}``)."""
+
+    code: str
+    title: str
+    message: str
+    count: int
+    entries: list[dict] = field(default_factory=list)
+
+
+@dataclass
 class GateResult:
     ready: bool
     rules: list[RuleResult]
+    warnings: list[GateWarning] = field(default_factory=list)
+    digest: str = field(default="", repr=False)  # of the warnings: ``warnings_digest``
     # What the evaluation read, for callers (``why_not``) that need the same facts again.
     data: "GateData | None" = field(default=None, compare=False, repr=False)
 
@@ -83,7 +102,18 @@ class GateResult:
         return [r for r in self.rules if r.status == UNSATISFIED]
 
     def as_dict(self) -> dict:
-        return {"ready": self.ready, "rules": [asdict(rule) for rule in self.rules]}
+        return {
+            "ready": self.ready,
+            "rules": [asdict(rule) for rule in self.rules],
+            "warnings": [asdict(warning) for warning in self.warnings],
+            "warnings_digest": self.warnings_digest(),
+        }
+
+    def warnings_digest(self) -> str:
+        """What the warnings are (each one's code and every item or finding it counts, not only
+        those it lists), in a short digest: a lead's confirmation that they saw the warnings
+        holds only while it matches (``""`` when there is no warning)."""
+        return self.digest
 
     def seconds_valid(self, now=None) -> int | None:
         """How long this answer holds without any change to the data: until the first
@@ -126,9 +156,17 @@ _MAY_BLOCK = (
 )
 
 
-# An item's text, read only where the answer can block the gate (rule 2); "" elsewhere.
+# Answers that a warning lists (``gate_warnings``): fails, and unanswered should / could items.
+_MAY_WARN = Q(verdict=Verdict.FAIL) | Q(
+    verdict=Verdict.UNANSWERED, item__severity__in=[Severity.SHOULD, Severity.COULD]
+)
+
+# An item's text, read only where the answer can block the gate (rule 2) or be listed by a
+# warning; "" elsewhere (a passed or N/A item's text is never shown from these rows).
 _BLOCKING_TEXT = Case(
-    When(_MAY_BLOCK, then=F("item__text")), default=Value(""), output_field=TextField()
+    When(_MAY_BLOCK | _MAY_WARN, then=F("item__text")),
+    default=Value(""),
+    output_field=TextField(),
 )
 _NOTE_EMPTY_FLAG = ExpressionWrapper(_NOTE_EMPTY, output_field=BooleanField())
 # The columns of an ``ItemRow``, read with the two annotations above (the review page reads
@@ -149,11 +187,14 @@ _ROW_FIELDS = (
 
 def item_rows(review: Review, *, candidates_only: bool = False) -> list[tuple]:
     """The review's answers, narrow, in checklist order: one query. Every answer (what the
-    progress bars need too), or with ``candidates_only`` just the gate items and the answers
-    that block rule 2 (what the gate alone needs)."""
+    progress bars need too), or with ``candidates_only`` just the gate items, the answers
+    that block rule 2 and the fails and unanswered items (its warnings): what the gate alone
+    needs."""
     rows = Response.objects.filter(review_id=review.pk)
     if candidates_only:
-        rows = rows.filter(Q(item__is_gate=True) | _MAY_BLOCK).annotate(_text=F("item__text"))
+        rows = rows.filter(Q(item__is_gate=True) | _MAY_BLOCK | _MAY_WARN).annotate(
+            _text=F("item__text")
+        )
     else:
         rows = rows.annotate(_text=_BLOCKING_TEXT)
     rows = (
@@ -256,6 +297,10 @@ class GateData:
         if self._authors is None:
             self._authors = spec_authors(self.review)
         return self._authors
+
+    def item_texts(self, item_ids) -> dict[int, str]:
+        """The text of these items (the rows a caller passed in may lack it): one query."""
+        return dict(Item.objects.filter(pk__in=list(item_ids)).values_list("pk", "text"))
 
     def has_current_reviewer_signoff(self, user_id: int) -> bool:
         return any(
@@ -460,10 +505,112 @@ def active_overrides(review: Review, now=None) -> dict[str, Override]:
     return {override.rule: override for override in current}
 
 
-def evaluate_gate(review: Review, user=None, *, data: GateData | None = None) -> GateResult:
+# --- warnings: what does not block, but a lead should see before approving ------------------
+
+
+def _severity_counts(rows) -> str:
+    counts = {}
+    for r in rows:
+        counts[r[6]] = counts.get(r[6], 0) + 1
+    return ", ".join(f"{counts[s]} {s}" for s in Severity.values if s in counts)
+
+
+def _item_warning(code, title, rows, message, limit) -> GateWarning:
+    entries = [{**_item_entry(r), "severity": r[6]} for r in rows[:limit]]
+    return GateWarning(code, title, message, len(rows), entries)
+
+
+def gate_warnings(
+    review: Review, data: GateData, *, limit: int = WARNING_LIMIT
+) -> tuple[list[GateWarning], str]:
+    """The gate's warnings (:class:`GateWarning`), each listing at most ``limit`` items or
+    findings: items that failed but are not gate items (a failed gate item blocks rule 1),
+    unanswered ``should`` and ``could`` items that are not gate items (an unanswered must or
+    gate item blocks), and open ``important`` findings where the project does not make them
+    block (rule 3). Also their digest, of every item or finding they count (so it does not
+    depend on ``limit``)."""
+    warnings = []
+    counted: list[tuple] = []  # (code, ids) of every warning
+    not_gate = [r for r in data.items if not r[5]]  # is_gate
+    failed = [r for r in not_gate if r[3] == Verdict.FAIL]
+    if failed:
+        counted.append(("failed_items", [r[0] for r in failed]))
+        warnings.append(
+            _item_warning(
+                "failed_items",
+                "Failed items",
+                failed,
+                f"{len(failed)} item(s) failed ({_severity_counts(failed)}); they are not gate"
+                " items, so they do not block approval.",
+                limit,
+            )
+        )
+    for severity, code in (
+        (Severity.SHOULD, "unanswered_should"),
+        (Severity.COULD, "unanswered_could"),
+    ):
+        rows = [r for r in not_gate if r[3] == Verdict.UNANSWERED and r[6] == severity]
+        if rows:
+            counted.append((code, [r[0] for r in rows]))
+            warnings.append(
+                _item_warning(
+                    code,
+                    f"Unanswered {severity} items",
+                    rows,
+                    f"{len(rows)} {severity} item(s) not answered yet.",
+                    limit,
+                )
+            )
+    if not review.spec.project.important_findings_block:
+        important = [
+            f
+            for f in data.findings
+            if f.status == FindingStatus.OPEN and f.severity == FindingSeverity.IMPORTANT
+        ]
+        if important:
+            counted.append(("open_important_findings", [f.id for f in important]))
+            warnings.append(
+                GateWarning(
+                    "open_important_findings",
+                    "Open important findings",
+                    f"{len(important)} important finding(s) still open; this project does not"
+                    " make them block approval.",
+                    len(important),
+                    [
+                        {
+                            "type": "finding",
+                            "finding": f.id,
+                            "severity": f.severity,
+                            "title": f.title,
+                        }
+                        for f in important[:limit]
+                    ],
+                )
+            )
+    # Rows the caller read narrow carry no text where they cannot block: one query for those
+    # the warnings list.
+    missing = [e for w in warnings for e in w.entries if e["type"] == "item" and not e["text"]]
+    if missing:
+        texts = data.item_texts({e["item"] for e in missing})
+        for entry in missing:
+            entry["text"] = texts.get(entry["item"], "")[:200]
+    digest = ""
+    if counted:
+        digest = hashlib.blake2b(repr(counted).encode(), digest_size=8).hexdigest()
+    return warnings, digest
+
+
+def evaluate_gate(
+    review: Review,
+    user=None,
+    *,
+    data: GateData | None = None,
+    warning_limit: int = WARNING_LIMIT,
+) -> GateResult:
     """Evaluate every rule for ``user`` as the would-be approver (rules 4 and 5) when they may
-    approve; for anyone else with no approver assumed. ``data`` (a
-    :class:`GateData` for this review) lets a caller share what it already read."""
+    approve; for anyone else with no approver assumed; and the warnings, each listing at most
+    ``warning_limit`` items or findings. ``data`` (a :class:`GateData` for this review) lets a
+    caller share what it already read."""
     data = data if data is not None else GateData(review)
     approver = approver_of(review, user)
     rules = [
@@ -487,4 +634,5 @@ def evaluate_gate(review: Review, user=None, *, data: GateData | None = None) ->
                 "expires_at": override.expires_at.isoformat() if override.expires_at else None,
             }
     ready = all(rule.status != UNSATISFIED for rule in rules)
-    return GateResult(ready=ready, rules=rules, data=data)
+    warnings, digest = gate_warnings(review, data, limit=warning_limit)
+    return GateResult(ready=ready, rules=rules, warnings=warnings, digest=digest, data=data)

@@ -229,9 +229,49 @@ class GateRuleSerializer(serializers.Serializer):
     override = serializers.DictField(allow_null=True)
 
 
+class GateWarningSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=[
+            "failed_items",
+            "unanswered_should",
+            "unanswered_could",
+            "open_important_findings",
+        ],
+        help_text="failed_items (items that failed but are not gate items), unanswered_should, "
+        "unanswered_could (unanswered items that are not gate items), open_important_findings "
+        "(only where the project does not make important findings block). More codes may be "
+        "added.",
+    )
+    title = serializers.CharField()
+    message = serializers.CharField()
+    count = serializers.IntegerField(help_text="How many items or findings, in all.")
+    entries = serializers.ListField(
+        child=serializers.DictField(),
+        help_text='The first 100: {"type": "item", "item", "key", "text", "verdict", '
+        '"severity"} or {"type": "finding", "finding", "severity", "title"}.',
+    )
+
+
 class GateSerializer(serializers.Serializer):
     ready = serializers.BooleanField()
     rules = GateRuleSerializer(many=True)
+    warnings = GateWarningSerializer(
+        many=True,
+        help_text="What does not block approval but a lead should see before approving "
+        "(empty when nothing). Never changes `ready`.",
+    )
+    warnings_digest = serializers.CharField(
+        help_text="A short digest of the warnings (empty when none); changes when they do."
+    )
+
+
+class ApprovalSerializer(ReviewDetailSerializer):
+    """The approved review, with the gate's warnings as they stood when it was approved."""
+
+    warnings = GateWarningSerializer(many=True, read_only=True)
+
+    class Meta(ReviewDetailSerializer.Meta):
+        fields = [*ReviewDetailSerializer.Meta.fields, "warnings"]
 
 
 # --- answers -------------------------------------------------------------------------------

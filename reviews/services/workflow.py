@@ -354,7 +354,13 @@ def _refuse(action_name: str, review: Review, user, reasons: list[str], gate=Non
 
 
 def _transition(
-    *, actor, review: Review, action_name: str, comment: str = "", after_extra: dict | None = None
+    *,
+    actor,
+    review: Review,
+    action_name: str,
+    comment: str = "",
+    after_extra: dict | None = None,
+    warnings_seen: str | None = None,
 ) -> Review:
     review = lock_review(review.pk)
     perms.require_visible(actor, review.spec.project_id, "review")
@@ -362,6 +368,8 @@ def _transition(
     reasons = why_not(action_name, review, actor, gate=gate)
     if reasons:
         _refuse(action_name, review, actor, reasons, gate if gate and not gate.ready else None)
+    if gate is not None and warnings_seen is not None:
+        _require_warnings_seen(gate, warnings_seen)
     action = ACTIONS[action_name]
     before = review.state
     now = timezone.now()
@@ -376,6 +384,7 @@ def _transition(
         after["comment"] = comment
     if gate is not None:
         after["gate"] = gate.as_dict()  # the approval record: the gate as it stood
+        review.approval_gate = gate
     review_event(
         actor=actor,
         review=review,
@@ -415,10 +424,38 @@ def review_request_changes(*, actor, review: Review, comment: str = "") -> Revie
     return review
 
 
+def _require_warnings_seen(gate, warnings_seen: str) -> None:
+    """Refuse (409 ``warnings_unconfirmed``) unless ``warnings_seen`` is the digest of the gate's
+    warnings as they are now (so a confirmation given for other warnings does not count)."""
+    if gate.warnings and warnings_seen != gate.warnings_digest():
+        count = len(gate.warnings)
+        raise Conflict(
+            f"Approving with {count} warning(s): confirm that you have seen them"
+            + (" (they changed since the page showed them)." if warnings_seen else "."),
+            code="warnings_unconfirmed",
+            details={
+                "warnings": [w.message for w in gate.warnings],
+                "warnings_digest": gate.warnings_digest(),
+            },
+        )
+
+
 @transaction.atomic
-def review_approve(*, actor, review: Review, comment: str = "") -> Review:
-    """Approve "ready for development": the gate is re-checked with the row locked."""
-    review = _transition(actor=actor, review=review, action_name="approve", comment=comment)
+def review_approve(
+    *, actor, review: Review, comment: str = "", warnings_seen: str | None = None
+) -> Review:
+    """Approve "ready for development": the gate is re-checked with the row locked. Approving
+    with warnings (``GateResult.warnings``) is allowed; a caller that asks the lead to confirm
+    them (the review page) passes the digest the lead confirmed as ``warnings_seen`` (``""``:
+    none), and the approval is refused while it does not match the warnings as they are now.
+    The returned review carries ``approval_gate``, the gate it was approved on."""
+    review = _transition(
+        actor=actor,
+        review=review,
+        action_name="approve",
+        comment=comment,
+        warnings_seen=warnings_seen,
+    )
     _lead_signoff(actor, review, Decision.APPROVE, comment)
     transaction.on_commit(lambda: notify_approved(review))
     return review

@@ -60,18 +60,48 @@ def _filter_mode(request) -> str:
     return mode if mode in dict(FILTERS) else "all"
 
 
+# The items or findings each of the gate panel's warnings lists (its count says how many).
+PANEL_WARNING_ENTRIES = 5
+
+
 def _actions(review, user, gate, progress):
     """The actions panel: each action of the review's state with the reasons it is refused
-    (the guard's), and for a sign-off the warnings (most items still open)."""
+    (the guard's), for a sign-off the warnings (most items still open), and for an approval
+    the gate's warnings, which the lead confirms having seen (``confirm``: their digest)."""
     rows = []
     for name in ACTION_ORDER:
         action = services.ACTIONS[name]
         if review.state not in action.sources:
             continue
         reasons = services.why_not(name, review, user, gate=gate)
-        warnings = services.signoff_warnings(progress) if name == "signoff" else []
-        rows.append({"name": name, "label": action.label, "reasons": reasons, "warnings": warnings})
+        warnings, confirm = [], ""
+        if name == "signoff":
+            warnings = services.signoff_warnings(progress)
+        elif name == "approve" and not reasons:
+            warnings = [w.message for w in gate.warnings]
+            confirm = gate.warnings_digest()
+        rows.append(
+            {
+                "name": name,
+                "label": action.label,
+                "reasons": reasons,
+                "warnings": warnings,
+                "confirm": confirm,
+            }
+        )
     return rows
+
+
+def _gate_html(request, gate) -> str:
+    """The gate panel: the phone bar (its state and links to it and the actions, fixed at the
+    top of narrow screens), its rules, then its warnings (not blocking)."""
+    context = {"gate": gate}
+    # SafeStrings all (the bar and the warnings rendered templates), and so is their sum.
+    return (
+        render_to_string("reviews/_gate_bar.html", context, request=request)
+        + gate_panel_html(gate)
+        + render_to_string("reviews/_gate_warnings.html", context, request=request)
+    )
 
 
 def review_context(request, review, *, mode=None, overrides=None, forms=None):
@@ -87,6 +117,7 @@ def review_context(request, review, *, mode=None, overrides=None, forms=None):
         review,
         user,
         data=reads.PageGateData(review, items=outline.rows, findings=findings, signoffs=signoffs),
+        warning_limit=PANEL_WARNING_ENTRIES,
     )
     can_answer = perms.can_answer(user, review) and not review.is_read_only
     can_raise = perms.can_raise_finding(user, review) and not review.is_read_only
@@ -120,7 +151,7 @@ def review_context(request, review, *, mode=None, overrides=None, forms=None):
         "gate": gate,
         "findings": findings,
         "findings_html": findings_html(findings, review, csrf_token),
-        "gate_html": gate_panel_html(gate),
+        "gate_html": _gate_html(request, gate),
         "progress_counts": mark_safe(counts_html(outline.progress)),  # noqa: S308 - numbers
         "open_findings": sum(1 for f in findings if f.status == "open"),
         "signoffs": signoffs,
@@ -160,10 +191,17 @@ def section_rows(request, pk: int, section_id: int):
     review = reads.get_review(request.user, pk)
     if request.headers.get("X-Requested-With") != "XMLHttpRequest":
         url = reverse("reviews:review", args=[review.pk])
-        return redirect(f"{url}?section={section_id}#section-{section_id}")
+        mode = _filter_mode(request)
+        query = f"filter={mode}&" if mode != "all" else ""
+        return redirect(f"{url}?{query}section={section_id}#section-{section_id}")
     can_answer = perms.can_answer(request.user, review) and not review.is_read_only
     html = section_fragment(
-        review, section_id, can_answer=can_answer, csrf_token=get_token(request)
+        review,
+        section_id,
+        can_answer=can_answer,
+        csrf_token=get_token(request),
+        mode=_filter_mode(request),
+        user_id=request.user.pk,
     )
     if html is None:
         raise NotFound("No such section in this review.")
@@ -208,6 +246,7 @@ def _answer_json(request, review, response, changed):
         review,
         request.user,
         data=reads.PageGateData(review, items=rows, signoffs=signoffs, **settled),
+        warning_limit=PANEL_WARNING_ENTRIES,
     )
     row_html = RowRenderer(
         review,
@@ -215,7 +254,7 @@ def _answer_json(request, review, response, changed):
         csrf_token=get_token(request),
         filter_mode=_filter_mode(request),
     ).render(response)
-    gate_html = gate_panel_html(gate)
+    gate_html = _gate_html(request, gate)
     return JsonResponse(
         {
             "ok": True,
@@ -417,17 +456,28 @@ def action(request, pk: int, name: str):
         else:
             form = CommentForm(request.POST)
             comment = form.cleaned_data["comment"] if form.is_valid() else ""
-            fn = {
-                "submit": services.review_submit,
-                "request_changes": services.review_request_changes,
-                "approve": services.review_approve,
-            }[name]
-            review = fn(actor=request.user, review=review, comment=comment)
+            if name == "approve":
+                # The page asks the lead to confirm the gate's warnings (a check box carrying
+                # their digest); the service refuses while the confirmation does not match.
+                review = services.review_approve(
+                    actor=request.user,
+                    review=review,
+                    comment=comment,
+                    warnings_seen=request.POST.get("warnings_seen", "")[:64],
+                )
+            else:
+                fn = {
+                    "submit": services.review_submit,
+                    "request_changes": services.review_request_changes,
+                }[name]
+                review = fn(actor=request.user, review=review, comment=comment)
             messages.success(request, f"Review is now {review.get_state_display().lower()}.")
     except DomainError as exc:
         if exc.status in (403, 404):
             raise
         flash_error(request, exc)
+        if exc.code == "warnings_unconfirmed":
+            return _back(review, "#actions")
     return _back(review)
 
 

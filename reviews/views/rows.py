@@ -169,16 +169,21 @@ def section_summary(section, progress: dict | None) -> SafeString:
     )
 
 
-def collapsed_section_html(section, progress: dict | None, size: int, src: str) -> SafeString:
+def collapsed_section_html(
+    section, progress: dict | None, size: int, src: str, *, query="", what="", extra=""
+) -> SafeString:
     """A section whose rows are not on the page: its summary, and a link that opens the page
-    with it (the page script fetches ``src`` instead when it is opened)."""
+    with it (the page script fetches ``src`` instead when it is opened). With a filter:
+    ``query`` keeps it on the link (``filter=open&``), ``what`` names the items ("open "),
+    ``extra`` (safe HTML) follows the summary."""
     pk = section.pk
     plural = "" if size == 1 else "s"
     return mark_safe(  # noqa: S308 - section_summary escapes; the rest are numbers and URLs
         f'<details class="section" id="section-{pk}" data-section="{pk}" data-src="{src}">'
-        f"<summary>{section_summary(section, progress)}</summary>"
-        f'<div class="section-body"><p class="load-section"><a href="?section={pk}#section-{pk}">'
-        f"Show the {size} item{plural} of this section</a></p></div></details>"
+        f"<summary>{section_summary(section, progress)}{extra}</summary>"
+        f'<div class="section-body"><p class="load-section"><a href="?{escape(query)}'
+        f'section={pk}#section-{pk}">Show the {size} {escape(what)}item{plural} of this section'
+        "</a></p></div></details>"
     )
 
 

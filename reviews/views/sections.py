@@ -306,21 +306,47 @@ def expand_from(request, outline: Outline):
     return wanted
 
 
-def _choose(outline: Outline, mode: str, expand, forced) -> set[int]:
-    """The sections rendered with the page: with a filter or ``?all=1`` every one; otherwise
-    the first section with open items (the first section when none is open), the next ones
-    with open items while they fit ``SECTION_BUDGET``, and the ones asked for."""
+# What a filter shows, as the page says it: "12 open" on a section, "No open items." when none.
+FILTER_WORDS = {"open": "open", "failed": "failed", "mine": "answered by you"}
+FILTER_EMPTY = {
+    "open": "No open items.",
+    "failed": "No failed items.",
+    "mine": "No items answered by you.",
+}
+
+
+def matching_counts(outline: Outline, mode: str, user_id) -> dict[int, int] | None:
+    """Per section, how many of its rows the filter ``mode`` shows (None: no filter)."""
+    if mode == "all":
+        return None
+    return {
+        sid: sum(1 for r in sec["rows"] if keep(r, mode, user_id))
+        for sid, sec in outline.sections.items()
+    }
+
+
+def _choose(outline: Outline, mode: str, expand, forced, matching=None) -> set[int]:
+    """The sections rendered with the page: with ``?all=1`` every one; otherwise the first
+    section with open items (with a filter: with matching items; the first section when none
+    is open), the next ones with open (matching) items while their rows fit
+    ``SECTION_BUDGET``, and the ones asked for."""
     sections = [sec for tpl in outline.templates for sec in tpl["sections"]]
-    if mode != "all" or expand == "all":
+    if expand == "all":
         return {sec["id"] for sec in sections}
     chosen = set(expand) | set(forced)
-    first_open = next((sec for sec in sections if sec["open"]), sections[0] if sections else None)
+    if matching is not None:
+        size_of = {sec["id"]: matching[sec["id"]] for sec in sections}
+    else:
+        size_of = {sec["id"]: len(sec["rows"]) if sec["open"] else 0 for sec in sections}
+    first = next((sec for sec in sections if size_of[sec["id"]]), None)
+    if first is None and matching is None and sections:
+        first = sections[0]
     used = 0
     for sec in sections:
-        size = len(sec["rows"])
-        if sec is first_open or (used and sec["open"] and used + size <= SECTION_BUDGET):
+        size = size_of[sec["id"]]
+        if sec is first or (used and size and used + size <= SECTION_BUDGET):
             chosen.add(sec["id"])
-            used += size
+            used += size or len(sec["rows"])
     return chosen
 
 
@@ -347,8 +373,9 @@ def checklist_column(
         if overrides and any(r[_ITEM] in overrides for r in sec["rows"])
     }
     user_id = getattr(user, "pk", None)
+    matching = matching_counts(outline, mode, user_id)
     if search is None:
-        chosen = _choose(outline, mode, expand, forced)
+        chosen = _choose(outline, mode, expand, forced, matching)
     else:
         chosen = speed.search_sections(outline, search, expand, forced, kept=_kept(mode, user_id))
     fragments = SectionFragments(review, can_answer=can_answer, mode=mode)
@@ -394,6 +421,10 @@ def checklist_column(
                 fresh[fragments.key(sid, _key_rows_from_values(values))] = bodies[sid]
         fragments.set_many(fresh)
     src_prefix = reverse("reviews:section_rows", args=[review.pk, 0])[:-2]
+    # With a filter, the sections without a matching item are left out, the others say how
+    # many they have, and the collapsed ones open filtered (script and plain link alike).
+    query = f"filter={mode}&" if matching is not None else ""
+    word = FILTER_WORDS.get(mode, "")
     parts = []
     tools = speed.section_tools(
         review,
@@ -406,20 +437,32 @@ def checklist_column(
         can_answer=can_answer and mode == "all" and search is None,
     )
     for tpl in outline.templates:
+        listed = [
+            sec
+            for sec in tpl["sections"]
+            if matching is None or matching[sec["id"]] or sec["id"] in shown
+        ]
+        if not listed:
+            continue
         title = escape(tpl["title"])
         parts.append(
             f'<section class="template" aria-label="{title}"><h2>{title} '
             f'<span class="muted">v{tpl["number"]}</span></h2>'
         )
-        for sec in tpl["sections"]:
+        for sec in listed:
             sid = sec["id"]
+            count = f'<span class="match-count">{matching[sid]} {word}</span>' if query else ""
             if sid not in shown:
+                size = matching[sid] if query else len(sec["rows"])
                 parts.append(
                     collapsed_section_html(
                         _Section(sid, sec["title"]),
                         sec["progress"],
-                        len(sec["rows"]),
-                        f"{src_prefix}{sid}/",
+                        size,
+                        f"{src_prefix}{sid}/" + (f"?filter={mode}" if query else ""),
+                        query=query,
+                        what=f"{word} " if query else "",
+                        extra=count,
                     )
                 )
                 continue
@@ -427,10 +470,12 @@ def checklist_column(
             is_open = " open" if shown[sid] else ""
             parts.append(
                 f'<details class="section" id="section-{sid}" data-section="{sid}"{is_open}>'
-                f'<summary>{summary}</summary><div class="section-body">{bodies[sid]}'
+                f'<summary>{summary}{count}</summary><div class="section-body">{bodies[sid]}'
                 f"{tools.get(sid, '')}</div></details>"
             )
         parts.append("</section>")
+    if not parts:
+        parts.append(f'<p class="no-match muted" role="status">{FILTER_EMPTY[mode]}</p>')
     return fill_csrf("".join(parts), csrf_token)
 
 
@@ -457,18 +502,21 @@ class _Section:
         self.pk, self.title = pk, title
 
 
-def section_fragment(review, section_id: int, *, can_answer: bool, csrf_token) -> str | None:
-    """The ``section-body`` HTML of one section (every row) for the page script, cached as
-    the page caches it; None when the review has no such section."""
+def section_fragment(
+    review, section_id: int, *, can_answer: bool, csrf_token, mode: str = "all", user_id=None
+) -> str | None:
+    """The ``section-body`` HTML of one section (its rows the filter ``mode`` shows) for the
+    page script, cached as the page caches it; None when the review has no such section."""
     rows = Rows(review, top_section_ids=[section_id])
     if not rows.values:
         return None
-    fragments = SectionFragments(review, can_answer=can_answer, mode="all")
-    key = fragments.key(section_id, _key_rows_from_values(rows.values))
+    values = [v for v in rows.values if _keep_values(v, mode, user_id)]
+    fragments = SectionFragments(review, can_answer=can_answer, mode=mode)
+    key = fragments.key(section_id, _key_rows_from_values(values))
     body = fragments.get_many([key]).get(key)
     if body is None:
-        renderer = RowRenderer(review, can_answer=can_answer, csrf_token=None)
-        body = fragments.render(rows, rows.values, renderer)
+        renderer = RowRenderer(review, can_answer=can_answer, csrf_token=None, filter_mode=mode)
+        body = fragments.render(rows, values, renderer)
         fragments.set_many({key: body})
     first = rows.values[0]
     section = {
@@ -476,5 +524,6 @@ def section_fragment(review, section_id: int, *, can_answer: bool, csrf_token) -
         "title": first[22] if first[21] else first[20],
         "count": sum(1 for v in rows.values if v[1] == Verdict.UNANSWERED),
     }
-    tools = speed.section_tools(review, [section], can_answer=can_answer)
+    # "The rest of the section" is the whole section: offered where the fragment shows it all.
+    tools = speed.section_tools(review, [section], can_answer=can_answer and mode == "all")
     return fill_csrf(body + tools.get(section_id, ""), csrf_token)

@@ -726,7 +726,9 @@
   function revealTarget() {
     const id = decodeURIComponent(location.hash.slice(1));
     const target = id ? document.getElementById(id) : null;
-    if (!target) {
+    // A panel (#gate, #actions: the phone bar's links) is left to the browser's own jump,
+    // which puts its top in view, below the bar.
+    if (!target || target.matches(".panel")) {
       return;
     }
     let section = target.closest("details");

@@ -105,6 +105,9 @@ def test_a_whole_review(world, live_server, browser, sign_in):
     # Now the lead may approve; the page becomes read-only.
     lead.reload()
     expect(lead.locator("#gate")).to_contain_text("ready")
+    # What does not block is listed as warnings, which the lead confirms having seen.
+    expect(lead.locator("#gate-warnings")).to_contain_text("not blocking")
+    lead.get_by_label(re.compile(r"I have seen \d+ warnings?")).check()
     lead.locator('button[data-action="approve"]').click()
     # Approving needs a recent authentication: the lead signed in minutes ago, which counts, so
     # the password is not asked again.

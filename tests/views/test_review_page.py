@@ -1,5 +1,7 @@
 """The review page without JavaScript: answers, errors, conflicts, actions, findings."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -218,7 +220,14 @@ def test_full_flow_without_js(world, as_user):
     resp = reviewer.post(reverse("reviews:action", args=[review.pk, "signoff"]), {"comment": "ok"})
     assert resp.status_code == 302
     lead = as_user(world.lead)
-    resp = lead.post(reverse("reviews:action", args=[review.pk, "approve"]), {"comment": "go"})
+    # A failed (non-gate) item is a warning: the approve form asks to confirm it.
+    body = lead.get(_url(world)).content.decode()
+    assert "I have seen 1 warning" in body
+    seen = re.search(r'name="warnings_seen" value="(\w+)"', body).group(1)
+    resp = lead.post(
+        reverse("reviews:action", args=[review.pk, "approve"]),
+        {"comment": "go", "warnings_seen": seen},
+    )
     assert resp.status_code == 302
     review.refresh_from_db()
     assert review.state == "approved"

@@ -19,6 +19,7 @@ from audit.cache import cached_read
 from checklists.models import TemplateVersion
 from config.errors import InvalidInput
 from reviews.api.serializers import (
+    ApprovalSerializer,
     GateSerializer,
     MigrateSerializer,
     ReviewCreateSerializer,
@@ -142,14 +143,28 @@ class ReviewViewSet(
     def request_changes(self, request, pk=None):
         return self._transition(request, pk, review_request_changes)
 
-    @_transition_schema(
-        "Leads: in review → approved (ready for development) when the gate allows; otherwise "
-        "409 with the gate's rules in error.details."
+    @extend_schema(
+        request=TransitionSerializer,
+        responses={200: ApprovalSerializer, **TRANSITION_ERRORS},
+        description=(
+            "Leads: in review → approved (ready for development) when the gate allows; "
+            "otherwise 409 with the gate's rules in error.details. The gate's warnings (what "
+            "does not block: failed non-gate items, unanswered should / could items, open "
+            "important findings where they do not block) do not stop an approval here, unlike "
+            "on the review page, which asks the lead to confirm them: the 200 answer lists "
+            "them in `warnings`, as the gate stood when it approved."
+        ),
     )
     @action(detail=True, methods=["post"], filter_backends=[])
     def approve(self, request, pk=None):
         require_recent_authentication(request)
-        return self._transition(request, pk, review_approve)
+        review = visible_review(request.user, pk)
+        serializer = TransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        comment = serializer.validated_data.get("comment") or ""
+        review = review_approve(actor=request.user, review=review, comment=comment)
+        warnings = review.approval_gate.as_dict()["warnings"]
+        return self._detail(review, extra={"warnings": warnings})
 
     @_transition_schema("Leads: approved → in review, with a reason.")
     @action(detail=True, methods=["post"], filter_backends=[])
