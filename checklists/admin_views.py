@@ -4,13 +4,8 @@ version transitions (publish with a changelog, retire, new draft), export and co
 Every write calls ``checklists.services``; refusals come back as the service's message.
 """
 
-import base64
-import zlib
-
 from django import forms
-from django.conf import settings
 from django.contrib import messages
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -18,18 +13,13 @@ from django.urls import path, reverse
 
 from accounts.permissions import is_curator
 from checklists import selectors, services
+from checklists.forms import PublishForm, max_bytes, pack_upload, unpack_upload
 from checklists.importer import parse_document
 from checklists.models import Section, TemplateVersion
-from config.errors import DomainError, InvalidInput
+from config.errors import DomainError
 
 # A version with more items than this is shown (and edited) one section at a time.
 ITEM_INLINE_LIMIT = 60
-UPLOAD_SALT = "checklists.admin.import"
-UPLOAD_MAX_AGE = 60 * 60  # seconds between the preview and the confirmation
-
-
-def max_bytes() -> int:
-    return settings.SPECGATE_IMPORT_MAX_BYTES
 
 
 def requested_section(request) -> int | None:
@@ -41,24 +31,6 @@ def requested_section(request) -> int | None:
 def shows_all_items(version: TemplateVersion) -> bool:
     count = getattr(version, "item_count", None)
     return (version.items.count() if count is None else count) <= ITEM_INLINE_LIMIT
-
-
-def pack_upload(raw: bytes, name: str) -> str:
-    """The uploaded bytes, compressed and signed, for a hidden field of the preview page."""
-    blob = base64.b64encode(zlib.compress(raw, 6)).decode("ascii")
-    return signing.dumps({"name": name, "data": blob}, salt=UPLOAD_SALT)
-
-
-def unpack_upload(token: str) -> tuple[bytes, str]:
-    try:
-        value = signing.loads(token, salt=UPLOAD_SALT, max_age=UPLOAD_MAX_AGE)
-        inflater = zlib.decompressobj()
-        raw = inflater.decompress(base64.b64decode(value["data"]), max_bytes() + 1)
-        return raw, str(value["name"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError, zlib.error) as exc:
-        raise InvalidInput(
-            "The uploaded document expired or was altered; upload the file again."
-        ) from exc
 
 
 class ImportUploadForm(forms.Form):
@@ -82,14 +54,6 @@ class ImportConfirmForm(forms.Form):
     slug = forms.SlugField(widget=forms.HiddenInput, max_length=100)
     publish = forms.BooleanField(required=False, widget=forms.HiddenInput)
     changelog = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class PublishForm(forms.Form):
-    changelog = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
-        help_text="What changed, for reviewers choosing between versions.",
-    )
 
 
 class _AdminPages:

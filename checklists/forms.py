@@ -1,13 +1,53 @@
-"""Forms of the checklist library's own pages (the admin has its own in admin_views).
+"""Forms of the checklist library's own pages, and what they share with the admin's import
+(the signed upload a preview carries to its confirmation, the publish form).
 
 They check shape only; the importer and ``checklists.services`` decide everything else.
 """
 
-from django import forms
+import base64
+import zlib
 
-from checklists.admin_views import max_bytes
+from django import forms
+from django.conf import settings
+from django.core import signing
+
 from checklists.importer import ImportFailed
 from checklists.services.importing import SLUG_MAX
+from config.errors import InvalidInput
+
+UPLOAD_SALT = "checklists.admin.import"
+UPLOAD_MAX_AGE = 60 * 60  # seconds between the preview and the confirmation
+
+
+def max_bytes() -> int:
+    return settings.SPECGATE_IMPORT_MAX_BYTES
+
+
+def pack_upload(raw: bytes, name: str) -> str:
+    """The uploaded bytes, compressed and signed, for a hidden field of the preview page."""
+    blob = base64.b64encode(zlib.compress(raw, 6)).decode("ascii")
+    return signing.dumps({"name": name, "data": blob}, salt=UPLOAD_SALT)
+
+
+def unpack_upload(token: str) -> tuple[bytes, str]:
+    try:
+        value = signing.loads(token, salt=UPLOAD_SALT, max_age=UPLOAD_MAX_AGE)
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(base64.b64decode(value["data"]), max_bytes() + 1)
+        return raw, str(value["name"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError, zlib.error) as exc:
+        raise InvalidInput(
+            "The uploaded document expired or was altered; upload the file again."
+        ) from exc
+
+
+class PublishForm(forms.Form):
+    changelog = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+        help_text="What changed, for reviewers choosing between versions.",
+    )
+
 
 # The name a pasted document goes by in the importer's messages and the version's source_name.
 PASTED_NAME = "pasted text"

@@ -16,8 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.permissions import is_curator
 from checklists import selectors, services
-from checklists.admin_views import PublishForm, pack_upload, unpack_upload
-from checklists.forms import ImportConfirmForm, ImportForm
+from checklists.forms import ImportConfirmForm, ImportForm, PublishForm, pack_upload, unpack_upload
 from checklists.importer import parse_document
 from checklists.models import ChecklistTemplate, TemplateVersion, VersionStatus
 from config.errors import DomainError, Forbidden

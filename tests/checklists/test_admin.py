@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from audit.models import Event
 from checklists import services
-from checklists.admin_views import pack_upload
+from checklists.forms import pack_upload
 from checklists.models import ChecklistTemplate, Item, Section, TemplateVersion, VersionStatus
 from tests.accounts.factories import UserFactory
 from tests.checklists.factories import SEED_FILES, SMALL_DOC, build_version

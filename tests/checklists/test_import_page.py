@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from audit.models import Event
 from checklists import services
-from checklists.admin_views import pack_upload
+from checklists.forms import pack_upload
 from checklists.models import ChecklistTemplate, Item, TemplateVersion, VersionStatus
 from reviews.models import Role
 from tests.accounts.factories import UserFactory

@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import ApiToken
 from accounts.services import token_create
 from audit.models import Event
-from checklists.admin_views import pack_upload
+from checklists.forms import pack_upload
 from checklists.models import ChecklistTemplate, Section, TemplateVersion
 from reviews.models import (
     Assignment,
