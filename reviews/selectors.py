@@ -22,6 +22,9 @@ from reviews.models import (
     Verdict,
 )
 from reviews.permissions import reviews_visible_to, specs_visible_to
+from reviews.timeline import EVENT_FIELDS as TIMELINE_FIELDS
+from reviews.timeline import entries as timeline_entries
+from reviews.timeline import with_names
 
 # Events about these objects are read by the project's leads only (a webhook's URL is a
 # credential; its events carry its origin only, older ones the whole URL).
@@ -237,9 +240,7 @@ def dashboard(user) -> dict:
         )
         .order_by("-created_at")[:50]
     )
-    activity = Event.objects.only(
-        "created_at", "actor_id", "actor_label", "verb", "object_repr", "review_id"
-    ).order_by("-id")
+    activity = with_names(Event.objects.only(*TIMELINE_FIELDS)).order_by("-id")
     if not user.is_superuser:
         roles = list(user.memberships.values_list("project_id", "role"))
         activity = activity.filter(
@@ -253,7 +254,7 @@ def dashboard(user) -> dict:
         "waiting": waiting,
         "to_approve": to_approve,
         "my_specs": my_specs,
-        "activity": list(activity[:20]),
+        "activity": timeline_entries(activity[:20]),
         "progress": progress_for_reviews(todo + waiting + to_approve),
     }
 

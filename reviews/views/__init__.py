@@ -23,6 +23,7 @@ from reviews.views.review import (
     finding_resolve,
     review_detail,
     section_rows,
+    timeline,
 )
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "review_create",
     "review_detail",
     "section_rows",
+    "timeline",
     "spec_create",
     "spec_detail",
     "spec_revision",

@@ -6,7 +6,7 @@ which depends on nothing but the code (and the language)."""
 from html import escape  # the stdlib one (see ``rows``)
 
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
@@ -16,25 +16,6 @@ from reviews.views.rows import csrf_input
 def truncate(text: str, length: int) -> str:
     """The ``truncatechars`` filter, without its cost for text that fits."""
     return text if len(text) <= length else Truncator(text).chars(length)
-
-
-def timeline_html(rows) -> SafeString:
-    """The timeline's lines, from ``reads.timeline`` rows."""
-    if not rows:
-        return mark_safe('<li class="muted">Nothing yet.</li>')
-    tz = timezone.get_current_timezone()
-    parts = []
-    for created_at, actor_id, actor_label, verb, object_repr, reason in rows:
-        when = timezone.localtime(created_at, tz).strftime("%Y-%m-%d %H:%M")
-        who = "System" if actor_id is None else escape(actor_label)
-        what = f" — {escape(truncate(object_repr, 80))}" if object_repr else ""
-        if actor_id is None and isinstance(reason, str) and reason:
-            what += f" ({escape(truncate(reason, 120))})"  # the event that caused it
-        parts.append(
-            f'<li><time class="muted">{when}</time> <strong>{who}</strong> {escape(verb)}{what}'
-            "</li>"
-        )
-    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
 
 
 def review_rows_html(reviews, empty: str = "") -> SafeString:
