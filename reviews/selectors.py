@@ -3,7 +3,7 @@ of queries does not grow with the number of items or reviews."""
 
 from collections import defaultdict
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 
 from audit.models import Event
 from checklists.models import Section
@@ -266,6 +266,10 @@ def failing_items(limit: int = 20, project_ids=None) -> list[dict]:
         rows = rows.filter(review__spec__project_id__in=project_ids)
     return list(
         rows.values("item__key", "item__version__template__slug")
-        .annotate(fails=Count("id"), reviews=Count("review_id", distinct=True))
+        .annotate(
+            fails=Count("id"),
+            reviews=Count("review_id", distinct=True),
+            text=Max("item__text"),  # people read the text; the key groups the versions
+        )
         .order_by("-fails", "item__key")[:limit]
     )

@@ -178,6 +178,7 @@ _FINDINGS = PreparedQuery(
             "id",
             "item_id",
             "item__key",
+            "item__text",
             "severity",
             "title",
             "location",
@@ -199,7 +200,7 @@ def findings(review) -> list[Row]:
     """The review's findings, oldest first, as the page and the gate read them."""
     result = []
     for row in _FINDINGS.rows(review.pk):
-        (pk, item_id, item_key, severity, title, location, impact, recommendation,
+        (pk, item_id, item_key, item_text, severity, title, location, impact, recommendation,
          verification, status, resolution_note, *users) = row  # fmt: skip
         raised_by, resolved_by = _user(*users[:5]), _user(*users[5:])
         result.append(
@@ -209,7 +210,7 @@ def findings(review) -> list[Row]:
                 review=review,
                 review_id=review.pk,
                 item_id=item_id,
-                item=Row(pk=item_id, key=item_key) if item_id else None,
+                item=Row(pk=item_id, key=item_key, text=item_text) if item_id else None,
                 severity=severity,
                 get_severity_display=_SEVERITIES.get(severity, severity),
                 title=title,

@@ -41,7 +41,7 @@ from reviews.views.fragments import (
     gate_panel_html,
     section_options,
 )
-from reviews.views.rows import RowRenderer, counts_html
+from reviews.views.rows import LABEL_LENGTH, RowRenderer, counts_html, truncate
 from reviews.views.sections import (
     Outline,
     checklist_column,
@@ -338,10 +338,11 @@ def answer(request, pk: int, item_id: int):
     if as_json:
         # ``response`` comes back from the save with its item and answerer: no re-read.
         return _answer_json(request, review, response, changed)
+    name = f"“{truncate(response.item.text, LABEL_LENGTH)}”"  # the item's text, not its key
     if changed and response.verdict == Verdict.UNANSWERED:
-        messages.success(request, f"Saved the note on {response.item.key}; it is not answered yet.")
+        messages.success(request, f"Saved the note on {name}; it is not answered yet.")
     elif changed:
-        messages.success(request, f"Saved {response.item.key}: {response.get_verdict_display()}.")
+        messages.success(request, f"Saved {name}: {response.get_verdict_display()}.")
     # ``item`` renders the item's section even when it is not one the page opens by default.
     url = reverse("reviews:review", args=[review.pk]) + f"?item={item_id}"
     mode = _filter_mode(request)
