@@ -58,6 +58,7 @@ ITEM_LENGTH = 80  # item texts in a sentence are cut here; the line's title hold
 class Entry:
     id: int
     created_at: Any
+    verb: str  # the audit verb, for integrations and styling
     review_id: int | None
     sentence: str  # item texts shortened
     full: str  # the same sentence with item texts whole (the line's title when it differs)
@@ -175,6 +176,11 @@ def _recheck(c: _Context) -> str:
     return _with(f"{what} a re-check", c.after.get("reason"))
 
 
+def _on(done: str) -> Callable[[_Context], str]:
+    """The sentence "<who> <done> “<the object>”"."""
+    return lambda c: f"{c.who} {done} {_quote(c.event.object_repr)}"
+
+
 SENTENCES: dict[str, Callable[[_Context], str]] = {
     "review.created": lambda c: f"{c.who} created the review",
     "review.reviewer_assigned": lambda c: (
@@ -213,7 +219,42 @@ SENTENCES: dict[str, Callable[[_Context], str]] = {
     "membership.added": lambda c: f"{c.who} added a member: {c.event.object_repr}",
     "membership.changed": lambda c: f"{c.who} changed a member's role: {c.event.object_repr}",
     "membership.removed": lambda c: f"{c.who} removed a member: {c.event.object_repr}",
+    "webhook.created": lambda c: f"{c.who} added a webhook to {_origin(c)}",
+    "webhook.updated": lambda c: f"{c.who} changed the webhook to {_origin(c)}",
+    "webhook.deleted": lambda c: f"{c.who} deleted the webhook to {_origin(c)}",
+    "webhook.disabled": lambda c: _with(
+        f"The webhook to {_origin(c)} was turned off", c.after.get("reason")
+    ),
+    "webhook.redelivered": lambda c: f"{c.who} sent a webhook delivery again to {_origin(c)}",
+    **{
+        verb: _on(done)
+        for verb, done in (
+            ("checklist.template_created", "created the checklist"),
+            ("checklist.template_updated", "edited the checklist"),
+            ("checklist.imported", "imported the checklist"),
+            ("checklist.draft_created", "started a draft of"),
+            ("checklist.draft_updated", "edited the draft"),
+            ("checklist.draft_discarded", "discarded the draft"),
+            ("checklist.published", "published"),
+            ("checklist.retired", "retired"),
+            ("checklist.section_saved", "saved the checklist section"),
+            ("checklist.section_deleted", "deleted the checklist section"),
+            ("checklist.item_saved", "saved the checklist item"),
+            ("checklist.item_deleted", "deleted the checklist item"),
+            ("token.created", "created the API token"),
+            ("token.revoked", "revoked the API token"),
+            ("user.created", "created the account of"),
+            ("user.curator_granted", "let curate checklists:"),
+            ("user.curator_revoked", "took curating away from"),
+        )
+    },
 }
+
+
+def _origin(c: _Context) -> str:
+    """A webhook's URL origin (events never record its path or query)."""
+    origin = c.after.get("url") or c.before.get("url")
+    return origin or c.event.object_repr.rpartition(" → ")[2] or "its URL"
 
 
 def _default(c: _Context) -> str:
@@ -245,6 +286,7 @@ def entries(events: Iterable) -> list[Entry]:
         Entry(
             id=e.id,
             created_at=e.created_at,
+            verb=e.verb,
             review_id=e.review_id,
             sentence=sentence(e),
             full=sentence(e, short=False),

@@ -163,3 +163,31 @@ def test_query_count_does_not_grow_with_the_events(world, as_user, page):
     _answer_many(world, 90)
     many = _queries(client, url)
     assert many == few
+
+
+def test_every_verb_the_services_record_has_a_sentence():
+    """A new verb gets its sentence: every audit verb written in the code is known (the
+    default "<who> — <verb in words>" is for events from elsewhere)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from reviews.services import ACTIONS
+    from reviews.timeline import SENTENCES
+
+    verb = re.compile(
+        r'"((?:checklist|finding|membership|override|project|response|responses|review|'
+        r'signoff|spec|token|user|webhook)\.[a-z_]+)"'
+    )
+    recorded = {f"review.{name}" for name, action in ACTIONS.items() if action.target}
+    for app in ("accounts", "audit", "checklists", "reviews", "webhooks"):
+        for path in (Path(settings.BASE_DIR) / app).rglob("*.py"):
+            if "migrations" in path.parts or path.name == "timeline.py":
+                continue
+            text = path.read_text()
+            for name in verb.findall(text):
+                # ``verb=...`` or a verb passed to an event helper, not a webhook event type
+                if re.search(rf'(verb=|_event\(|\n\s+)"{re.escape(name)}"', text):
+                    recorded.add(name)
+    missing = sorted(recorded - SENTENCES.keys())
+    assert not missing, missing
