@@ -3,7 +3,7 @@ of queries does not grow with the number of items or reviews."""
 
 from collections import defaultdict
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 
 from audit.models import Event
 from checklists.models import Section
@@ -22,6 +22,9 @@ from reviews.models import (
     Verdict,
 )
 from reviews.permissions import reviews_visible_to, specs_visible_to
+from reviews.timeline import EVENT_FIELDS as TIMELINE_FIELDS
+from reviews.timeline import entries as timeline_entries
+from reviews.timeline import with_names
 
 # Events about these objects are read by the project's leads only (a webhook's URL is a
 # credential; its events carry its origin only, older ones the whole URL).
@@ -235,9 +238,7 @@ def dashboard(user) -> dict:
         )
         .order_by("-created_at")[:50]
     )
-    activity = Event.objects.only(
-        "created_at", "actor_id", "actor_label", "verb", "object_repr", "review_id"
-    ).order_by("-id")
+    activity = with_names(Event.objects.only(*TIMELINE_FIELDS)).order_by("-id")
     if not user.is_superuser:
         roles = list(user.memberships.values_list("project_id", "role"))
         activity = activity.filter(
@@ -251,7 +252,7 @@ def dashboard(user) -> dict:
         "waiting": waiting,
         "to_approve": to_approve,
         "my_specs": my_specs,
-        "activity": list(activity[:20]),
+        "activity": timeline_entries(activity[:20]),
         "progress": progress_for_reviews(todo + waiting + to_approve),
     }
 
@@ -263,6 +264,10 @@ def failing_items(limit: int = 20, project_ids=None) -> list[dict]:
         rows = rows.filter(review__spec__project_id__in=project_ids)
     return list(
         rows.values("item__key", "item__version__template__slug")
-        .annotate(fails=Count("id"), reviews=Count("review_id", distinct=True))
+        .annotate(
+            fails=Count("id"),
+            reviews=Count("review_id", distinct=True),
+            text=Max("item__text"),  # people read the text; the key groups the versions
+        )
         .order_by("-fails", "item__key")[:limit]
     )

@@ -34,6 +34,7 @@ urlpatterns = [
     path(
         "reviews/<int:pk>/findings/<int:fid>/reopen/", views.finding_reopen, name="finding_reopen"
     ),
+    path("reviews/<int:pk>/timeline/", views.timeline, name="timeline"),
     path("reviews/<int:pk>/report/", views.report, name="report"),
     path("reviews/<int:pk>/report.md", views.report_markdown, name="report_md"),
     path("reviews/<int:pk>/report.csv", views.report_csv, name="report_csv"),

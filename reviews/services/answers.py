@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from config.errors import Conflict, InvalidInput, NotFound
 from reviews.models import Response, Review, Verdict
@@ -120,7 +121,8 @@ def _apply(actor, review: Review, entry: AnswerInput) -> tuple[Response, bool]:
     content_changed(
         review,
         cause=event,
-        reason=f"answer to item {response.item.key} changed",
+        # People read the reason (sign-off list, timeline, report): the item's text, not its key.
+        reason=f"answer to “{Truncator(response.item.text).chars(60)}” changed",
         verdict_change=(before["verdict"], response.verdict),
     )
     return response, True

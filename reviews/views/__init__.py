@@ -23,6 +23,7 @@ from reviews.views.review import (
     finding_resolve,
     review_detail,
     section_rows,
+    timeline,
 )
 from reviews.views.speed import section_mark_na
 
@@ -47,6 +48,7 @@ __all__ = [
     "section_mark_na",
     "review_detail",
     "section_rows",
+    "timeline",
     "spec_create",
     "spec_detail",
     "spec_revision",

@@ -6,35 +6,10 @@ which depends on nothing but the code (and the language)."""
 from html import escape  # the stdlib one (see ``rows``)
 
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import Truncator
 
-from reviews.views.rows import csrf_input
-
-
-def truncate(text: str, length: int) -> str:
-    """The ``truncatechars`` filter, without its cost for text that fits."""
-    return text if len(text) <= length else Truncator(text).chars(length)
-
-
-def timeline_html(rows) -> SafeString:
-    """The timeline's lines, from ``reads.timeline`` rows."""
-    if not rows:
-        return mark_safe('<li class="muted">Nothing yet.</li>')
-    tz = timezone.get_current_timezone()
-    parts = []
-    for created_at, actor_id, actor_label, verb, object_repr, reason in rows:
-        when = timezone.localtime(created_at, tz).strftime("%Y-%m-%d %H:%M")
-        who = "System" if actor_id is None else escape(actor_label)
-        what = f" — {escape(truncate(object_repr, 80))}" if object_repr else ""
-        if actor_id is None and isinstance(reason, str) and reason:
-            what += f" ({escape(truncate(reason, 120))})"  # the event that caused it
-        parts.append(
-            f'<li><time class="muted">{when}</time> <strong>{who}</strong> {escape(verb)}{what}'
-            "</li>"
-        )
-    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+from reviews.views.rows import LABEL_LENGTH, csrf_input, truncate
 
 
 def review_rows_html(reviews, empty: str = "") -> SafeString:
@@ -97,6 +72,15 @@ def linebreaksbr(text: str) -> str:
     return escape(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
 
 
+def item_link(item_id: int, text: str, key: str) -> str:
+    """A link to an item's row named by its text (cut; the whole text, and the key for
+    curators, in the title)."""
+    return (
+        f'<a href="?item={item_id}#item-{item_id}" data-item-link="{item_id}" '
+        f'title="{escape(text)} (key: {escape(key)})">{escape(truncate(text, LABEL_LENGTH))}</a>'
+    )
+
+
 def gate_panel_html(gate) -> SafeString:
     """The gate panel: every rule with its status, message, the first ten items or findings
     that block it (linked) and its override."""
@@ -116,10 +100,7 @@ def gate_panel_html(gate) -> SafeString:
             for entry in rule.blocking[:10]:
                 if entry.get("type") == "item":
                     item = int(entry["item"])
-                    parts.append(
-                        f'<li><a href="?item={item}#item-{item}" data-item-link="{item}">'
-                        f"{escape(entry['key'])}</a> {escape(truncate(entry['text'], 60))}</li>"
-                    )
+                    parts.append(f"<li>{item_link(item, entry['text'], entry['key'])}</li>")
                 elif entry.get("type") == "finding":
                     finding = int(entry["finding"])
                     parts.append(
@@ -167,10 +148,7 @@ def findings_html(findings, review, csrf_token: str) -> SafeString:
         )
         if f.item:
             item = int(f.item_id)
-            parts.append(
-                f'<dt>Item</dt><dd><a href="?item={item}#item-{item}" data-item-link="{item}">'
-                f"{escape(f.item.key)}</a></dd>"
-            )
+            parts.append(f"<dt>Item</dt><dd>{item_link(item, f.item.text, f.item.key)}</dd>")
         if f.location:
             parts.append(f"<dt>Location</dt><dd>{escape(f.location)}</dd>")
         for label, text in (

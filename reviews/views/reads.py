@@ -8,6 +8,8 @@ same converters the queryset would. The rows come back as tuples and the page re
 light objects (``Row``), not model instances.
 """
 
+from collections import namedtuple
+
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import CharField, F, IntegerField, Value
 from django.utils import timezone
@@ -15,6 +17,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import Event
 from config.errors import NotFound
+from reviews import timeline as timeline_lines
 from reviews.gate import GateData, authors_from, revision_posters
 from reviews.models import (
     Assignment,
@@ -175,6 +178,7 @@ _FINDINGS = PreparedQuery(
             "id",
             "item_id",
             "item__key",
+            "item__text",
             "severity",
             "title",
             "location",
@@ -196,7 +200,7 @@ def findings(review) -> list[Row]:
     """The review's findings, oldest first, as the page and the gate read them."""
     result = []
     for row in _FINDINGS.rows(review.pk):
-        (pk, item_id, item_key, severity, title, location, impact, recommendation,
+        (pk, item_id, item_key, item_text, severity, title, location, impact, recommendation,
          verification, status, resolution_note, *users) = row  # fmt: skip
         raised_by, resolved_by = _user(*users[:5]), _user(*users[5:])
         result.append(
@@ -206,7 +210,7 @@ def findings(review) -> list[Row]:
                 review=review,
                 review_id=review.pk,
                 item_id=item_id,
-                item=Row(pk=item_id, key=item_key) if item_id else None,
+                item=Row(pk=item_id, key=item_key, text=item_text) if item_id else None,
                 severity=severity,
                 get_severity_display=_SEVERITIES.get(severity, severity),
                 title=title,
@@ -321,23 +325,20 @@ def reviewers(review) -> tuple[list[Row], list[str]]:
 
 # --- the timeline ------------------------------------------------------------------------------
 
-TIMELINE_LIMIT = 50
+_TIMELINE_ROW = namedtuple("_TIMELINE_ROW", timeline_lines.FIELDS)
 _TIMELINE = PreparedQuery(
     lambda review_id: (
-        Event.objects.filter(review_id=review_id)
+        timeline_lines.with_names(Event.objects.filter(review_id=review_id))
         .order_by("-id")
-        .values_list(
-            "created_at", "actor_id", "actor_label", "verb", "object_repr", "after__reason"
-        )[:TIMELINE_LIMIT]
+        .values_list(*timeline_lines.FIELDS)[: timeline_lines.PAGE_SIZE + 1]
     )
 )
 
 
 def timeline(review) -> list[tuple]:
-    """The review's latest events, newest first: (created_at, actor_id, actor_label, verb,
-    object_repr, reason); of the JSON before/after only the reason the system recorded for an
-    automatic change; no actor join (the label is stored with the event)."""
-    return _TIMELINE.rows(review.pk)
+    """The review's latest events, newest first, one more than a page (``reviews.timeline``
+    makes them sentences); the actor's e-mail is stored with the event."""
+    return [_TIMELINE_ROW(*row) for row in _TIMELINE.rows(review.pk)]
 
 
 # --- the gate's other facts -------------------------------------------------------------------

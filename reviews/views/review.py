@@ -5,7 +5,7 @@ import contextlib
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -17,6 +17,7 @@ from accounts.reauth import recent_authentication_required
 from config.errors import Conflict, DomainError, NotFound
 from reviews import permissions as perms
 from reviews import services
+from reviews import timeline as timeline_lines
 from reviews.forms import (
     AnswerForm,
     CommentForm,
@@ -39,9 +40,8 @@ from reviews.views.fragments import (
     form_html,
     gate_panel_html,
     section_options,
-    timeline_html,
 )
-from reviews.views.rows import RowRenderer, counts_html
+from reviews.views.rows import LABEL_LENGTH, RowRenderer, counts_html, truncate
 from reviews.views.sections import (
     Outline,
     checklist_column,
@@ -155,7 +155,7 @@ def review_context(request, review, *, mode=None, overrides=None, forms=None):
         "progress_counts": mark_safe(counts_html(outline.progress)),  # noqa: S308 - numbers
         "open_findings": sum(1 for f in findings if f.status == "open"),
         "signoffs": signoffs,
-        "timeline": timeline_html(reads.timeline(review)),
+        "timeline": timeline_lines_html(review, reads.timeline(review)),
         "actions": _actions(review, user, gate, outline.progress),
         "filters": FILTERS,
         "filter": mode,
@@ -180,6 +180,37 @@ def review_context(request, review, *, mode=None, overrides=None, forms=None):
 def review_detail(request, pk: int):
     review = reads.get_review(request.user, pk)
     return render(request, REVIEW_TEMPLATE, review_context(request, review))
+
+
+def timeline_lines_html(review, rows) -> str:
+    """The timeline's lines from one more than a page of event rows, with the link to the
+    older ones when there are more."""
+    lines, cursor = timeline_lines.page(rows)
+    more_url = (
+        f"{reverse('reviews:timeline', args=[review.pk])}?before={cursor}#timeline"
+        if cursor
+        else ""
+    )
+    return render_to_string("reviews/_timeline.html", {"entries": lines, "more_url": more_url})
+
+
+@login_required
+@domain_errors
+@require_http_methods(["GET", "HEAD"])
+def timeline(request, pk: int):
+    """The review's timeline, a page at a time: ``?before=<event id>`` shows the events older
+    than that one (the "show older events" link; no script needed)."""
+    review = reads.get_review(request.user, pk)
+    raw = request.GET.get("before", "")
+    before = int(raw) if raw.isdigit() else None
+    if raw and before is None:
+        return HttpResponseBadRequest(
+            "'before' must be an event number.", content_type="text/plain; charset=utf-8"
+        )
+    lines, cursor = timeline_lines.review_page(review.pk, before)
+    more_url = f"{request.path}?before={cursor}#timeline" if cursor else ""
+    context = {"review": review, "entries": lines, "more_url": more_url, "before": before}
+    return render(request, "reviews/timeline.html", context)
 
 
 @login_required
@@ -351,10 +382,11 @@ def answer(request, pk: int, item_id: int):
     if as_json:
         # ``response`` comes back from the save with its item and answerer: no re-read.
         return _answer_json(request, review, response, changed)
+    name = f"“{truncate(response.item.text, LABEL_LENGTH)}”"  # the item's text, not its key
     if changed and response.verdict == Verdict.UNANSWERED:
-        messages.success(request, f"Saved the note on {response.item.key}; it is not answered yet.")
+        messages.success(request, f"Saved the note on {name}; it is not answered yet.")
     elif changed:
-        messages.success(request, f"Saved {response.item.key}: {response.get_verdict_display()}.")
+        messages.success(request, f"Saved {name}: {response.get_verdict_display()}.")
     # ``item`` renders the item's section even when it is not one the page opens by default.
     url = reverse("reviews:review", args=[review.pk]) + f"?item={item_id}"
     mode = _filter_mode(request)

@@ -9,6 +9,7 @@ from html import escape  # the stdlib one: Django's adds a lazy wrapper per call
 
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 
 from reviews.models import Verdict
 
@@ -18,6 +19,12 @@ CHOICES = (("pass", "vp", "Pass"), ("fail", "vf", "Fail"), ("na", "vn", "N/A"))
 # request puts its own token in (``fill_csrf``). Rows escape every piece of text, so no text can
 # forge this marker.
 CSRF_SLOT = "<!--csrf-->"
+LABEL_LENGTH = 60  # an item's text where it names the item (labels, links), cut here
+
+
+def truncate(text: str, length: int) -> str:
+    """The ``truncatechars`` filter, without its cost for text that fits."""
+    return text if len(text) <= length else Truncator(text).chars(length)
 
 
 def csrf_input(token: str) -> str:
@@ -51,6 +58,7 @@ class RowRenderer:
         item = r.item
         iid = r.item_id
         key = escape(item.key)
+        name = escape(truncate(item.text, LABEL_LENGTH))  # what screen readers hear the item called
         disabled = "" if self.can_answer else " disabled"
         classes = f"item v-{r.verdict}"
         if r.needs_recheck:
@@ -110,11 +118,13 @@ class RowRenderer:
             f'data-optional="{1 if item.optional else 0}">'
             f"{self.csrf}"
             f'<input type="hidden" name="version" value="{r.version}">{self.filter_input}'
-            f'<p class="item-head"><code class="item-key">{key}</code> '
-            f'<span class="item-text">{escape(item.text)}</span>{badges}</p>{guidance}'
+            f'<p class="item-head"><span class="item-text">{escape(item.text)}</span>{badges} '
+            # The key is for curators and integrations: there on demand, not a label.
+            f'<details class="item-key"><summary>key</summary><code>{key}</code></details>'
+            f"</p>{guidance}"
             f'<div class="answer-row"><fieldset class="verdicts"><legend class="sr-only">'
-            f"Verdict for {key}</legend>{radios}</fieldset>"
-            f'<label class="note"><span class="sr-only">Note for {key}</span>'
+            f"Verdict for {name}</legend>{radios}</fieldset>"
+            f'<label class="note"><span class="sr-only">Note for {name}</span>'
             f'<textarea name="note" rows="1" maxlength="10000" placeholder="Note ({hint})" '
             f'aria-describedby="err-{iid}"{readonly}>{escape(r.note)}</textarea></label>'
             f"{save}</div>"

@@ -82,7 +82,10 @@ def test_change_after_signoff_makes_it_stale_by_the_system(
     with django_capture_on_commit_callbacks(execute=True):
         save(world, "item-3", "pass", actor=world.reviewer2)
     signoff.refresh_from_db()
-    assert signoff.stale and "item-3" in signoff.stale_reason
+    # The reason names the item's text, which people read, not its key.
+    text = world.items()["item-3"].text
+    assert signoff.stale and f"“{text}”" in signoff.stale_reason
+    assert "item-3" not in signoff.stale_reason
     stale_event = Event.objects.get(pk=signoff.stale_event_id)
     assert stale_event.verb == "signoff.stale" and stale_event.actor is None
     assert stale_event.actor_label == "system"

@@ -78,8 +78,8 @@ def test_the_timeline_names_the_revision_for_the_systems_changes(world, client):
     client.force_login(world.lead)
     body = client.get(reverse("reviews:review", args=[world.review.pk])).content.decode()
     timeline = body[body.index('id="timeline"') :]
-    lines = re.findall(r"<li>.*?</li>", timeline, re.S)
-    system = [line for line in lines if "System" in line]
+    lines = re.findall(r"<li[ >].*?</li>", timeline, re.S)
+    system = [line for line in lines if 'class="system"' in line]
     assert system and all("revision r2" in line for line in system), system
 
 

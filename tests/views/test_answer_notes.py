@@ -27,7 +27,7 @@ def test_a_note_without_a_verdict_saves_on_the_unanswered_item(world, as_user):
     assert resp.status_code == 302
     assert _saved(world, item) == ("unanswered", "Asked about 409s.", 2)
     page = client.get(resp["Location"].split("#")[0]).content.decode()
-    assert "Saved the note on item-1" in page and ">Asked about 409s.</textarea>" in page
+    assert f"Saved the note on “{item.text}”" in page and ">Asked about 409s.</textarea>" in page
 
 
 def test_nothing_to_save_is_an_error_and_writes_nothing(world, as_user):
