@@ -46,3 +46,29 @@ def test_shots(live_server, browser):
     page.goto(f"{live_server.url}/reviews/{review.pk}/report/")
     page.screenshot(path=str(OUT / "report.png"))
     page.close()
+
+    # A phone: the gate's bar stays at the top while the reviewer works through the items.
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    _sign_in(phone, live_server, "reviewer@example.com")
+    phone.goto(f"{live_server.url}/reviews/{review.pk}/")
+    phone.screenshot(path=str(OUT / "review-phone.png"))
+    phone.close()
+
+    # A curator imports a checklist in the browser: the preview, before anything is written.
+    curator = browser.new_page(viewport={"width": 1280, "height": 860})
+    _sign_in(curator, live_server, "curator@example.com")
+    curator.goto(f"{live_server.url}/checklists/import/")
+    example = Path(settings.BASE_DIR) / "static" / "checklists" / "example-checklist.md"
+    curator.set_input_files("input[name=file]", str(example))
+    curator.get_by_role("button", name="Preview").click()
+    curator.wait_for_load_state()
+    curator.screenshot(path=str(OUT / "import.png"))
+    curator.close()
+
+
+def _sign_in(page, live_server, email):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/")
