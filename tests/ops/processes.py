@@ -49,13 +49,27 @@ def _kill_tree(proc: subprocess.Popen) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+def _default_signals() -> None:  # pragma: no cover - runs in the child before exec
+    """Ctrl+C and SIGTERM as a terminal gives them: a suite started in the background (``cmd &``
+    in a script, as CI may) runs with SIGINT ignored, and an ignored signal stays ignored in
+    every child, so the quick start would never see the Ctrl+C its test sends."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 @contextlib.contextmanager
 def process_group(args: list[str], *, env: dict, log: Path, cwd: Path = ROOT) -> Iterator:
     """Start ``args`` in a new process group with its output in ``log``; on leaving, it and
     every process it started are killed, whether the test passed, failed or timed out."""
     with log.open("wb") as out:
         proc = subprocess.Popen(  # noqa: S603 - our own commands
-            args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            args,
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_default_signals,  # noqa: PLW1509 - only resets signal dispositions
         )
         try:
             yield proc
