@@ -56,7 +56,9 @@ class FindingForm(forms.Form):
     (by their text, chosen by id), the short form at the foot of the review page does not
     (its findings are about the spec as a whole)."""
 
-    severity = forms.ChoiceField(choices=FindingSeverity.choices)
+    # No severity is chosen for the reviewer: a critical finding blocks the gate, so it is
+    # never the one a hurried click leaves in place.
+    severity = forms.ChoiceField(choices=[("", "Choose a severity…"), *FindingSeverity.choices])
     title = forms.CharField(max_length=300)
     item = forms.TypedChoiceField(
         coerce=int, empty_value=None, required=False, label="Checklist item (optional)"
@@ -134,7 +136,12 @@ class ReviewCreateForm(forms.Form):
 class SectionNaForm(forms.Form):
     """ "Mark the rest of this section N/A": one note, the count the person confirmed."""
 
-    note = forms.CharField(required=False, max_length=10_000, strip=True)
+    # Always asked for: a bulk N/A says why, and N/A on a required item needs a note anyway.
+    note = forms.CharField(
+        max_length=10_000,
+        strip=True,
+        error_messages={"required": "give the note that says why they do not apply."},
+    )
     expected = forms.IntegerField(min_value=1)
     confirm = forms.BooleanField(
         error_messages={"required": "tick the box to confirm the number of items."}

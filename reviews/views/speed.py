@@ -80,9 +80,10 @@ def section_mark_na(request, pk: int, section_id: int):
     form = SectionNaForm(request.POST)
     anchor = f"#section-{section_id}"
     url = reverse("reviews:review", args=[review.pk])
+    # A refusal lands at the top of the page, where its message is (the section stays open).
     if not form.is_valid():
         messages.error(request, f"Nothing marked N/A: {form.error_text()}")
-        return redirect(f"{url}?section={section_id}{anchor}")
+        return redirect(f"{url}?section={section_id}")
     try:
         saved = services.section_mark_na(
             actor=request.user,
@@ -93,7 +94,7 @@ def section_mark_na(request, pk: int, section_id: int):
         )
     except DomainError as exc:
         flash_refusal(request, exc)
-        return redirect(f"{url}?section={section_id}{anchor}")
+        return redirect(f"{url}?section={section_id}")
     plural = "" if len(saved) == 1 else "s"
     messages.success(request, f"Marked {len(saved)} item{plural} N/A.")
     return redirect(f"{url}?section={section_id}{anchor}")

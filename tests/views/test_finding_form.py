@@ -107,3 +107,14 @@ def test_a_finding_raised_from_the_form_is_about_its_item(world, as_user):
     assert finding.item_id == item.pk
     assert resp.status_code == 302
     assert resp["Location"].endswith(f"#finding-{finding.pk}")
+
+
+def test_no_severity_is_chosen_for_the_reviewer(client):
+    """A new user found 'Critical' preselected: a hurried finding then blocked the gate."""
+    from reviews.forms import FindingForm
+
+    form = FindingForm()
+    html = str(form["severity"])
+    assert 'value="" selected' in html
+    refused = FindingForm(data={"title": "x"})
+    assert not refused.is_valid() and "severity" in refused.errors

@@ -150,7 +150,7 @@ def test_mark_rest_of_section_na_with_one_note(two_sections, as_user):
 @pytest.mark.parametrize(
     "data,message",
     [
-        ({"note": "", "expected": 3}, "needs a note"),
+        ({"note": "", "expected": 3}, "give the note that says why they do not apply"),
         ({"note": "n/a", "expected": 2}, "3 items of this section are unanswered now, not 2"),
     ],
 )
@@ -203,3 +203,15 @@ def test_mark_na_service_is_all_or_nothing_on_a_stale_version(two_sections):
         section_mark_na(
             actor=world.reviewer, review=world.review, section_id=world.ops.pk, note="x"
         )
+
+
+def test_a_refused_mark_na_lands_where_its_message_is(two_sections, as_user):
+    """The message of a refusal is at the top of the page: the redirect does not jump down to
+    the section (the new user saw nothing happen), while a success goes back to the section."""
+    world = two_sections
+    url = reverse("reviews:section_na", args=[world.review.pk, world.ops.pk])
+    client = as_user(world.reviewer)
+    refused = client.post(url, {"note": "", "expected": 3, "confirm": "yes"})
+    assert refused.status_code == 302 and "#section-" not in refused["Location"]
+    done = client.post(url, {"note": "no ops", "expected": 3, "confirm": "yes"})
+    assert done.status_code == 302 and done["Location"].endswith(f"#section-{world.ops.pk}")
