@@ -11,10 +11,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
-from reviews import services
 from reviews.models import Review
 from tests.accounts.factories import PASSWORD
-from tests.reviews.factories import make_world
+from tests.reviews.factories import make_ready_world
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +22,7 @@ REAUTH = "/accounts/reauthenticate/"
 
 @pytest.fixture
 def ready_world():
-    world = make_world()
-    services.review_submit(actor=world.author, review=world.review)
-    for item in world.version.items.all():
-        services.response_save(
-            actor=world.reviewer, review=world.review, item_id=item.pk, verdict="pass"
-        )
-    services.signoff_create(actor=world.reviewer, review=world.review)
+    world = make_ready_world()
     for user in (world.lead, world.lead2, world.reviewer):
         EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     return world

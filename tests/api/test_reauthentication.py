@@ -8,23 +8,16 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
 from accounts.services import token_create
-from reviews import services
 from reviews.models import Review
 from tests.accounts.factories import record_reauthentication
-from tests.reviews.factories import make_world
+from tests.reviews.factories import make_ready_world
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def ready_world():
-    world = make_world()
-    services.review_submit(actor=world.author, review=world.review)
-    for item in world.version.items.all():
-        services.response_save(
-            actor=world.reviewer, review=world.review, item_id=item.pk, verdict="pass"
-        )
-    services.signoff_create(actor=world.reviewer, review=world.review)
+    world = make_ready_world()
     return world
 
 

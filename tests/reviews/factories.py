@@ -6,7 +6,7 @@ import factory
 
 from checklists.models import ChecklistTemplate, Item, Section, TemplateVersion
 from reviews.models import Membership, Project, Review, Role, Spec, SpecRevision
-from reviews.services import review_create
+from reviews.services import response_save, review_create, review_submit, signoff_create
 from tests.accounts.factories import UserFactory
 
 
@@ -172,3 +172,14 @@ def make_world(required_signoffs=1, version=None) -> World:
     return World(
         project=project, outsider=outsider, spec=spec, version=version, review=review, **users
     )
+
+
+def make_ready_world() -> World:
+    """A world whose review a lead may approve: submitted, every item passed, the reviewer's
+    sign-off in."""
+    world = make_world()
+    review_submit(actor=world.author, review=world.review)
+    for item in world.version.items.all():
+        response_save(actor=world.reviewer, review=world.review, item_id=item.pk, verdict="pass")
+    signoff_create(actor=world.reviewer, review=world.review)
+    return world
